@@ -1,0 +1,2 @@
+Console.WriteLine("popsteer: not wired yet");
+return 0;
