@@ -16,7 +16,7 @@ namespace PopSteer.Cli.Reporting;
 ///   {"name":"FA*IR","alpha":null,"neurons":null,"params":{"p":0.5,"alpha":0.05},"ms_per_1000_users":12.3,"metrics":{...}}]}
 /// </code>
 /// Metric names and order come from <see cref="MetricSet.Named"/>, so JSON, console table, Markdown
-/// and CSV cannot disagree. "params" and "ms_per_1000_users" appear only on rows that have them.
+/// and CSV cannot disagree. "params", "ms_per_1000_users" and "note" appear only on rows that have them.
 /// </summary>
 public sealed record EvaluationReport(string Split, int Users, IReadOnlyList<MethodResult> Methods)
 {
@@ -49,6 +49,7 @@ public sealed record EvaluationReport(string Split, int Users, IReadOnlyList<Met
                     json.WriteEndObject();
                 }
                 if (m.MsPer1000Users is { } ms) WriteNumber(json, "ms_per_1000_users", ms);
+                if (m.Note is not null) json.WriteString("note", m.Note);
                 json.WriteStartObject("metrics");
                 foreach (var (name, value) in m.Metrics.Named()) WriteNumber(json, name, value);
                 json.WriteEndObject();
@@ -79,8 +80,9 @@ public sealed record EvaluationReport(string Split, int Users, IReadOnlyList<Met
                 if (m.TryGetProperty("params", out var p) && p.ValueKind == JsonValueKind.Object)
                     parameters = p.EnumerateObject().ToDictionary(x => x.Name, x => x.Value.GetDouble());
                 double? ms = m.TryGetProperty("ms_per_1000_users", out var t) && t.ValueKind == JsonValueKind.Number ? t.GetDouble() : null;
+                string? note = m.TryGetProperty("note", out var nt) && nt.ValueKind == JsonValueKind.String ? nt.GetString() : null;
                 var metrics = MetricsFromJson(Required(m, "metrics", source), Required(root, "users", source).GetInt32(), source, name);
-                methods.Add(new MethodResult(name, metrics, alpha, neurons, parameters, ms));
+                methods.Add(new MethodResult(name, metrics, alpha, neurons, parameters, ms, note));
             }
             return new EvaluationReport(Required(root, "split", source).GetString() ?? "", Required(root, "users", source).GetInt32(), methods);
         }
@@ -108,11 +110,13 @@ public sealed record EvaluationReport(string Split, int Users, IReadOnlyList<Met
         sb.Append('\n');
         foreach (var m in Methods)
         {
-            sb.Append("| ").Append(EscapeMarkdown(m.Name)).Append(" | ").Append(EscapeMarkdown(m.Settings)).Append(" | ");
+            sb.Append("| ").Append(EscapeMarkdown(m.Name)).Append(m.Note is null ? "" : " (!)").Append(" | ").Append(EscapeMarkdown(m.Settings)).Append(" | ");
             sb.Append(string.Join(" | ", m.Metrics.Named().Select(x => ReportFormat.Metric(x.Value))));
             if (timed) sb.Append(" | ").Append(ReportFormat.Millis(m.MsPer1000Users));
             sb.Append(" |\n");
         }
+        foreach (var m in Methods.Where(m => m.Note is not null))
+            sb.Append("\n(!) ").Append(EscapeMarkdown(m.Name)).Append(": ").Append(m.Note).Append('\n');
         return sb.ToString();
     }
 
@@ -161,8 +165,9 @@ public sealed record EvaluationReport(string Split, int Users, IReadOnlyList<Met
         foreach (var m in Methods)
         {
             var values = m.Metrics.Named().ToDictionary(x => x.Key, x => x.Value);
-            first.AddRow([Markup.Escape(m.Name), Markup.Escape(m.Settings), .. accuracy.Select(n => ReportFormat.Metric(values[n]))]);
-            var row = new List<string> { Markup.Escape(m.Name) };
+            string name = Markup.Escape(m.Name) + (m.Note is null ? "" : " [yellow](!)[/]");
+            first.AddRow([name, Markup.Escape(m.Settings), .. accuracy.Select(n => ReportFormat.Metric(values[n]))]);
+            var row = new List<string> { name };
             row.AddRange(bias.Select(n => ReportFormat.Metric(values[n])));
             if (timed) row.Add(ReportFormat.Millis(m.MsPer1000Users));
             second.AddRow(row.ToArray());
@@ -174,6 +179,8 @@ public sealed record EvaluationReport(string Split, int Users, IReadOnlyList<Met
     {
         var target = console ?? AnsiConsole.Console;
         foreach (var table in ToTables()) target.Write(table);
+        foreach (var m in Methods.Where(m => m.Note is not null))
+            target.MarkupLine($"[yellow](!)[/] {Markup.Escape(m.Name)}: {Markup.Escape(m.Note!)}");
     }
 
     private static bool IsBiasMetric(string name) =>

@@ -6,7 +6,8 @@ namespace PopSteer.Cli.Reporting;
 /// One row of an evaluation or comparison: a method, the settings it ran with and its metrics.
 /// PopSteer rows carry <see cref="Alpha"/> and <see cref="Neurons"/>; baselines carry their own
 /// hyperparameters in <see cref="Params"/> (e.g. "p", "alpha", "lambda") and, where measured,
-/// the wall time per 1,000 users.
+/// the wall time per 1,000 users. <see cref="Note"/> flags anything a reader must know about the row (e.g. no grid
+/// point met the NDCG bound).
 /// </summary>
 public sealed record MethodResult(
     string Name,
@@ -14,7 +15,8 @@ public sealed record MethodResult(
     double? Alpha = null,
     int? Neurons = null,
     IReadOnlyDictionary<string, double>? Params = null,
-    double? MsPer1000Users = null)
+    double? MsPer1000Users = null,
+    string? Note = null)
 {
     /// <summary>Settings in one short human string: "alpha=1.5, N=4096" or "p=0.5, alpha=0.05".</summary>
     public string Settings
