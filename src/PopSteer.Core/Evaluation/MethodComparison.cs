@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Globalization;
+using PopSteer.Core.Data;
+using PopSteer.Core.Metrics;
+using PopSteer.Core.Reranking;
+using PopSteer.Core.Scoring;
+using static TorchSharp.torch;
+
+namespace PopSteer.Core.Evaluation;
+
+/// <summary>
+/// PopSteer against the paper's baselines (METHOD.md sections 6 and 8, issue 3). Every method is tuned on the
+/// validation split over its grid with the authors' selection rule (largest |dGini|/Gini0 - |dNDCG|/NDCG0 with a
+/// relative NDCG drop of at most <see cref="MethodComparisonOptions.MaxNdcgDrop"/>, SASRec's validation metrics as
+/// the reference), then the chosen setting is evaluated on the test split, timed end to end (SASRec forward,
+/// scoring, re-ranking) per 1,000 users. Every number goes through <see cref="RankingEvaluator"/>.
+/// <para>
+/// Memory: SASRec's user vectors (users x d, small) are computed once per split and reused by every grid point;
+/// score rows (batch x items) exist for one batch at a time.
+/// </para>
+/// </summary>
+public static class MethodComparison
+{
+    public const string SasRec = "SASRec";
+    public const string Sae = "SAE";
+    public const string PopSteer = "PopSteer";
+    public const string Ipr = "IPR";
+    public const string Fair = "FA*IR";
+    public const string Pct = "PCT";
+    public const string Pmmf = "P-MMF";
+
+    public static MethodComparisonResult Run(
+        PopSteerModel model,
+        IReadOnlyList<EvaluationCase> validation,
+        IReadOnlyList<EvaluationCase> test,
+        MethodComparisonOptions? options = null,
+        Action<string>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(validation);
+        ArgumentNullException.ThrowIfNull(test);
+        options ??= new MethodComparisonOptions();
+        options.Validate();
+        if (validation.Count == 0) throw new ArgumentException("The validation split has no users: nothing to tune on.", nameof(validation));
+        if (test.Count == 0) throw new ArgumentException("The test split has no users: nothing to report.", nameof(test));
+
+        var settings = Settings(model, options);
+        var grid = new List<GridPointResult>();
+        var chosen = new List<(Setting Setting, GridPointResult Point)>();
+
+        using (var vectors = new SplitVectors(model, validation, options.BatchSize))
+        {
+            MetricSet? reference = null;
+            foreach (var method in settings.Select(s => s.Method).Distinct())
+            {
+                var candidates = settings.Where(s => s.Method == method).ToList();
+                var points = new List<(Setting Setting, GridPointResult Point)>();
+                for (int i = 0; i < candidates.Count; i++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var setting = candidates[i];
+                    var metrics = Evaluate(model, vectors, setting, options.K, cancellationToken, out _);
+                    reference ??= metrics; // SASRec comes first: the reference of every gain.
+                    var point = new GridPointResult(method, setting.Label, setting.Parameters, metrics,
+                        SelectionScore.Gain(reference, metrics), SelectionScore.NdcgDrop(reference, metrics),
+                        SelectionScore.NdcgDrop(reference, metrics) <= options.MaxNdcgDrop + 1e-12);
+                    points.Add((setting, point));
+                    grid.Add(point);
+                    progress?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                        $"[valid] {method} {i + 1}/{candidates.Count} {setting.Label}: ndcg@{options.K} {metrics.Ndcg:0.0000}, gini@{options.K} {metrics.Gini:0.0000}, tail cov {metrics.TailCoverage:0.0000}, gain {point.Gain:+0.0000;-0.0000}{(point.Admissible ? "" : " (drop too large)")}"));
+                }
+                var best = SelectionScore.Pick(reference!, points.Select(p => (p.Point, p.Point.Validation)), options.MaxNdcgDrop);
+                // No admissible point: show the least damaging one, flagged as such, rather than drop the method.
+                chosen.Add(best is null ? points.OrderBy(p => p.Point.NdcgDrop).First() : points.First(p => ReferenceEquals(p.Point, best)));
+            }
+        }
+
+        var outcomes = new List<MethodOutcome>();
+        using (var vectors = new SplitVectors(model, test, options.BatchSize, deferred: true))
+        {
+            foreach (var (setting, point) in chosen)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var metrics = Evaluate(model, vectors, setting, options.K, cancellationToken, out double elapsedMs);
+                double msPer1000 = elapsedMs / test.Count * 1000.0;
+                outcomes.Add(new MethodOutcome(setting.Method, setting.Parameters.Count == 0 ? null : setting.Parameters,
+                    point.Validation, metrics, msPer1000, point.Gain, point.Admissible));
+                progress?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                    $"[test] {setting.Method} {setting.Label}: ndcg@{options.K} {metrics.Ndcg:0.0000}, gini@{options.K} {metrics.Gini:0.0000}, {msPer1000:0.0} ms / 1,000 users"));
+            }
+        }
+        return new MethodComparisonResult(validation.Count, test.Count, outcomes, grid);
+    }
+
+    /// <summary>Every setting in the order the report lists methods: SASRec, SAE, PopSteer, IPR, FA*IR, PCT, P-MMF.</summary>
+    private static List<Setting> Settings(PopSteerModel model, MethodComparisonOptions o)
+    {
+        var groups = model.Groups;
+        var settings = new List<Setting>
+        {
+            Setting.Model(SasRec, "base", Params(), ScoringMethod.SasRec, null),
+            Setting.Model(Sae, "unsteered", Params(), ScoringMethod.Sae, null),
+        };
+        foreach (int n in o.NeuronGrid(model.SaeWidth))
+            foreach (double a in o.PopSteerAlphas)
+                settings.Add(Setting.Model(PopSteer, Label(("alpha", a), ("N", n)), Params(("alpha", a), ("neurons", n)), ScoringMethod.PopSteer, () => model.PlanFor(a, n)));
+        foreach (double a in o.IprStrengths)
+            settings.Add(Setting.Rerank(Ipr, Label(("a", a)), () => new IprReranker(groups, a)));
+        foreach (double p in o.FairP)
+            foreach (double alpha in o.FairAlpha)
+                settings.Add(Setting.Rerank(Fair, Label(("p", p), ("alpha", alpha)), () => new FairReranker(groups, p, alpha, o.Candidates)));
+        foreach (double p in o.PctP)
+            foreach (double lambda in o.PctLambda)
+                settings.Add(Setting.Rerank(Pct, Label(("p", p), ("lambda", lambda)), () => new PctReranker(groups, p, lambda, o.Candidates)));
+        foreach (double lambda in o.PmmfLambda)
+            foreach (double eta in o.PmmfEta)
+                settings.Add(Setting.Rerank(Pmmf, Label(("lambda", lambda), ("eta", eta)), () => new PmmfReranker(groups, lambda, eta, o.Seed)));
+        return settings;
+    }
+
+    private static MetricSet Evaluate(PopSteerModel model, SplitVectors vectors, Setting setting, int k, CancellationToken ct, out double elapsedMs)
+    {
+        var lister = setting.CreateLister(model);
+        var lists = new List<int[]>(vectors.Cases.Count);
+        var clock = new Stopwatch();
+        for (int b = 0; b < vectors.Batches; b++)
+        {
+            ct.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var histories = vectors.Histories(b);
+            clock.Start();
+            var x = vectors.UserVectors(b);
+            lists.AddRange(lister(x, histories, k));
+            clock.Stop();
+        }
+        elapsedMs = clock.Elapsed.TotalMilliseconds;
+        return RankingEvaluator.Evaluate(lists, vectors.Cases.Select(c => c.Target).ToArray(), model.Groups, k);
+    }
+
+    private static IReadOnlyDictionary<string, double> Params(params (string Name, double Value)[] values) =>
+        values.ToDictionary(v => v.Name, v => v.Value);
+
+    private static string Label(params (string Name, double Value)[] values) =>
+        string.Join(", ", values.Select(v => string.Create(CultureInfo.InvariantCulture, $"{v.Name}={v.Value:R}")));
+
+    /// <summary>Makes top-K lists for one batch of SASRec user vectors.</summary>
+    private delegate int[][] Lister(Tensor userVectors, IReadOnlyList<int[]> histories, int k);
+
+    private sealed record Setting(string Method, string Label, IReadOnlyDictionary<string, double> Parameters, Func<PopSteerModel, Lister> CreateLister)
+    {
+        public static Setting Model(string method, string label, IReadOnlyDictionary<string, double> parameters, ScoringMethod scoring, Func<Steering.SteeringPlan>? plan) =>
+            new(method, label, parameters, model =>
+            {
+                var steering = plan?.Invoke();
+                return (x, histories, k) =>
+                {
+                    using var scores = model.ScoresFromUserVectors(x, scoring, steering);
+                    return PopSteerModel.TopK(scores, histories, k, excludeSeen: false).Select(l => l.Select(r => r.Item).ToArray()).ToArray();
+                };
+            });
+
+        // A fresh re-ranker per evaluation run: P-MMF's duals must start at zero for every grid point and for the test.
+        public static Setting Rerank(string method, string label, Func<IReranker> create)
+        {
+            var parameters = create().Parameters;
+            return new(method, label, parameters, model =>
+            {
+                var reranker = create();
+                return (x, histories, k) =>
+                {
+                    using var scores = model.ScoresFromUserVectors(x, ScoringMethod.SasRec);
+                    return reranker.Rerank(ScoreBatch.FromTensor(scores), histories, k);
+                };
+            });
+        }
+    }
+
+    /// <summary>
+    /// A split cut into batches, with SASRec's user vectors either computed once and kept (validation: every grid
+    /// point reuses them) or computed inside each timed call (test: the time then includes the SASRec forward).
+    /// </summary>
+    private sealed class SplitVectors : IDisposable
+    {
+        private readonly PopSteerModel _model;
+        private readonly int _batchSize;
+        private readonly List<Tensor>? _kept;
+
+        public SplitVectors(PopSteerModel model, IReadOnlyList<EvaluationCase> cases, int batchSize, bool deferred = false)
+        {
+            _model = model;
+            _batchSize = batchSize;
+            Cases = cases;
+            Batches = (cases.Count + batchSize - 1) / batchSize;
+            if (deferred) return;
+            _kept = [];
+            for (int b = 0; b < Batches; b++)
+            {
+                var x = model.UserVectors(Histories(b));
+                x.DetachFromDisposeScope();
+                _kept.Add(x);
+            }
+        }
+
+        public IReadOnlyList<EvaluationCase> Cases { get; }
+        public int Batches { get; }
+
+        public IReadOnlyList<int[]> Histories(int batch) =>
+            Cases.Skip(batch * _batchSize).Take(_batchSize).Select(c => c.History).ToArray();
+
+        public Tensor UserVectors(int batch) => _kept is not null ? _kept[batch] : _model.UserVectors(Histories(batch));
+
+        public void Dispose()
+        {
+            if (_kept is null) return;
+            foreach (var x in _kept) x.Dispose();
+        }
+    }
+}

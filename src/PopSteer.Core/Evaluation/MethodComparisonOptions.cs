@@ -1,0 +1,54 @@
+namespace PopSteer.Core.Evaluation;
+
+/// <summary>
+/// Settings of <see cref="MethodComparison"/>. The grids default to METHOD.md: PopSteer's alpha x N of section 6,
+/// each baseline's grid of section 8. Validated by <see cref="Validate"/> before any work starts.
+/// </summary>
+public sealed record MethodComparisonOptions
+{
+    /// <summary>List length and metric cutoff.</summary>
+    public int K { get; init; } = 10;
+
+    /// <summary>The selection rule's bound on the relative validation NDCG drop.</summary>
+    public double MaxNdcgDrop { get; init; } = 0.05;
+
+    /// <summary>Users per model call; also the most score rows in memory at once.</summary>
+    public int BatchSize { get; init; } = 256;
+
+    /// <summary>Seeds P-MMF's user arrival order.</summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>FA*IR's and PCT's candidate pool (top by SASRec score).</summary>
+    public int Candidates { get; init; } = 500;
+
+    public IReadOnlyList<double> PopSteerAlphas { get; init; } = [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0];
+
+    /// <summary>PopSteer's N grid; null = {h/8, 2h/8, ..., h} for the model's SAE width h (512..4096 step 512 at h = 4096).</summary>
+    public IReadOnlyList<int>? PopSteerNeurons { get; init; }
+
+    public IReadOnlyList<double> IprStrengths { get; init; } = [0.1, 0.3, 0.5, 1.0];
+
+    public IReadOnlyList<double> FairP { get; init; } = [0.3, 0.5, 0.7, 0.9, 0.99];
+    public IReadOnlyList<double> FairAlpha { get; init; } = [0.01, 0.05, 0.1];
+
+    public IReadOnlyList<double> PctP { get; init; } = [0.3, 0.5, 0.7, 0.9, 0.99];
+    public IReadOnlyList<double> PctLambda { get; init; } = [0, 0.3, 0.5, 0.7, 0.9];
+
+    public IReadOnlyList<double> PmmfLambda { get; init; } = [0.001, 0.01, 0.1, 1, 10];
+    public IReadOnlyList<double> PmmfEta { get; init; } = [1e-4, 1e-3, 1e-2];
+
+    public IReadOnlyList<int> NeuronGrid(int saeWidth) =>
+        PopSteerNeurons ?? Enumerable.Range(1, 8).Select(i => Math.Max(1, saeWidth * i / 8)).Distinct().ToArray();
+
+    public void Validate()
+    {
+        if (K < 1) throw new ArgumentOutOfRangeException(nameof(K), K, "K must be at least 1.");
+        if (double.IsNaN(MaxNdcgDrop) || MaxNdcgDrop < 0) throw new ArgumentOutOfRangeException(nameof(MaxNdcgDrop), MaxNdcgDrop, "The NDCG drop bound must be >= 0.");
+        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "The batch size must be at least 1.");
+        if (Candidates < K) throw new ArgumentOutOfRangeException(nameof(Candidates), Candidates, $"The candidate pool must hold at least K = {K} items.");
+        foreach (var (name, grid) in new (string, int)[] { (nameof(PopSteerAlphas), PopSteerAlphas.Count), (nameof(IprStrengths), IprStrengths.Count),
+                     (nameof(FairP), FairP.Count), (nameof(FairAlpha), FairAlpha.Count), (nameof(PctP), PctP.Count), (nameof(PctLambda), PctLambda.Count),
+                     (nameof(PmmfLambda), PmmfLambda.Count), (nameof(PmmfEta), PmmfEta.Count) })
+            if (grid == 0) throw new ArgumentException($"The {name} grid is empty.", name);
+    }
+}
