@@ -7,7 +7,17 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
-        // Offline verbs (over PopSteer.Core), then operational verbs (over PopSteer.Streaming).
-        yield break;
+        // Offline verbs (over PopSteer.Core).
+        yield return GenerateCommand.Create();
+        yield return FitCommand.Create();
+        yield return FitCommand.CreateTrain();
+        yield return FitCommand.CreateTrainSae();
+        yield return FitCommand.CreateAnalyze();
+        yield return EvaluateCommand.Create();
+        yield return SweepCommand.Create();
+        yield return TuneCommand.Create();
+        yield return ExplainCommand.Create();
+        yield return CompareCommand.Create();
+        // Operational verbs (over PopSteer.Streaming).
     }
 }

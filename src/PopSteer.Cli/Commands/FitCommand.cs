@@ -1,0 +1,90 @@
+using System.CommandLine;
+using System.Globalization;
+using PopSteer.Core.Data;
+using PopSteer.Core.Storage;
+using PopSteer.Core.Training;
+
+namespace PopSteer.Cli.Commands;
+
+/// <summary>
+/// `popsteer fit` (SASRec, then the SAE, then the neuron analysis) and its stages run alone: `train`,
+/// `train-sae`, `analyze`. Each stage writes the model directory, so a stopped or failed run keeps what it finished.
+/// Ctrl-C stops training and keeps the best checkpoint so far.
+/// </summary>
+internal static class FitCommand
+{
+    private enum Stage { All, Train, TrainSae, Analyze }
+
+    public static Command Create() => Build("fit", "Train SASRec, train the SAE and analyse neurons; writes a model directory.", Stage.All);
+    public static Command CreateTrain() => Build("train", "Train SASRec only (the first stage of fit).", Stage.Train);
+    public static Command CreateTrainSae() => Build("train-sae", "Train the TopK SAE on the directory's frozen SASRec.", Stage.TrainSae);
+    public static Command CreateAnalyze() => Build("analyze", "Compute the neuron popularity scores (Cohen's d) for the directory's SAE.", Stage.Analyze);
+
+    private static Command Build(string name, string description, Stage stage)
+    {
+        var data = CommonOptions.Data();
+        var format = CommonOptions.Format();
+        var kCore = CommonOptions.KCore();
+        var output = new Option<string>("--out", "--model") { Description = "Model directory to write (created if missing).", Required = true };
+        var seed = CommonOptions.Seed();
+        var device = CommonOptions.Device();
+        var epochs = new Option<int?>("--epochs") { Description = "Cap on SASRec epochs (default 200, early stopping on validation NDCG@10)." };
+        var saeEpochs = new Option<int?>("--sae-epochs") { Description = "Cap on SAE epochs (default 100, early stopping on validation FVU)." };
+        var patience = new Option<int?>("--patience") { Description = "SASRec early-stopping patience in epochs (default 10)." };
+        var share = new Option<double>("--share") { Description = "Head/tail share of interactions (0.2; the 2026 version uses 0.1).", DefaultValueFactory = _ => 0.2 };
+        var prefixes = new Option<int>("--prefixes") { Description = "Real training prefixes sampled for the synthetic head/tail users.", DefaultValueFactory = _ => 100_000 };
+        var synthetic = new Option<SyntheticUserMode>("--synthetic-users") { Description = "Sample (2025) or NearestByEmbedding (2026 variant).", DefaultValueFactory = _ => SyntheticUserMode.Sample };
+
+        var command = new Command(name, description) { data, format, kCore, output, seed, device, epochs, saeEpochs, patience, share, prefixes, synthetic };
+        command.SetAction((r, ct) =>
+        {
+            var directory = r.GetRequiredValue(output);
+            var defaults = new FitOptions();
+            var options = defaults with
+            {
+                Seed = r.GetValue(seed),
+                Device = r.GetValue(device) ?? "cpu",
+                SasRec = defaults.SasRec with
+                {
+                    MaxEpochs = r.GetValue(epochs) ?? defaults.SasRec.MaxEpochs,
+                    Patience = r.GetValue(patience) ?? defaults.SasRec.Patience,
+                },
+                Sae = defaults.Sae with { MaxEpochs = r.GetValue(saeEpochs) ?? defaults.Sae.MaxEpochs },
+                GroupShare = r.GetValue(share),
+                AnalysisPrefixes = r.GetValue(prefixes),
+                SyntheticUsers = r.GetValue(synthetic),
+            };
+            options.Validate();
+
+            // Later stages must see the data through the model's own item ids.
+            ItemVocabulary? vocabulary = stage is Stage.TrainSae or Stage.Analyze ? ModelDirectory.LoadItems(ModelDirectory.ReadManifest(directory)) : null;
+            var path = r.GetRequiredValue(data);
+            Console.WriteLine($"reading {path} ...");
+            var dataset = PopSteerFitter.LoadData(path, r.GetValue(format), r.GetValue(kCore), vocabulary);
+            Console.WriteLine($"{dataset.UserIds.Count:N0} users, {dataset.Items.Count:N0} items, {dataset.Interactions:N0} interactions");
+
+            var progress = new ConsoleProgress();
+            var report = stage switch
+            {
+                Stage.All => PopSteerFitter.Fit(dataset, directory, options, progress, ct),
+                Stage.Train => PopSteerFitter.Train(dataset, directory, options, progress, ct),
+                Stage.TrainSae => PopSteerFitter.TrainSae(dataset, directory, options, progress, ct),
+                _ => PopSteerFitter.Analyze(dataset, directory, options, progress, ct),
+            };
+            Print(report);
+            return Task.FromResult(report.Cancelled ? 130 : 0);
+        });
+        return command;
+    }
+
+    private static void Print(FitReport report)
+    {
+        Console.WriteLine(report.Cancelled
+            ? $"stopped: best checkpoint kept in {report.Directory}"
+            : $"model {report.Version} written to {report.Directory}");
+        foreach (var (stage, time) in report.StageTimes)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  time {stage,-12} {time.TotalSeconds,9:0.0} s"));
+        foreach (var (key, value) in report.Metrics.OrderBy(m => m.Key, StringComparer.Ordinal))
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {key,-28} {value:0.#####}"));
+    }
+}

@@ -1,0 +1,61 @@
+using HdrHistogram;
+
+namespace PopSteer.Cli.Demo;
+
+/// <summary>
+/// Counters the demo's live view reads: rates over the last tick, and event-to-recommendation latency
+/// percentiles from an HDR histogram (interval and whole-run).
+/// </summary>
+internal sealed class PipelineStatistics
+{
+    private readonly Recorder _interval = new(1, 3_600_000_000L, 3, (id, low, high, digits) => new LongHistogram(low, high, digits));
+    private readonly LongHistogram _total = new(3_600_000_000L, 3);
+    private readonly Lock _gate = new();
+    private long _events;
+    private long _recommendations;
+    private long _lastEvents;
+    private long _lastRecommendations;
+    private DateTime _lastTick = DateTime.UtcNow;
+
+    public long Events => Interlocked.Read(ref _events);
+    public long Recommendations => Interlocked.Read(ref _recommendations);
+
+    public void EventProduced() => Interlocked.Increment(ref _events);
+
+    public void RecommendationReceived(TimeSpan latency)
+    {
+        Interlocked.Increment(ref _recommendations);
+        long micros = Math.Max(1, (long)latency.TotalMicroseconds);
+        _interval.RecordValue(micros);
+        lock (_gate) _total.RecordValue(Math.Min(micros, _total.HighestTrackableValue));
+    }
+
+    /// <summary>Rates and latency since the previous call.</summary>
+    public Snapshot Tick()
+    {
+        var now = DateTime.UtcNow;
+        double seconds = Math.Max(1e-3, (now - _lastTick).TotalSeconds);
+        long events = Events, recs = Recommendations;
+        var histogram = _interval.GetIntervalHistogram();
+        var snapshot = new Snapshot(
+            (events - _lastEvents) / seconds,
+            (recs - _lastRecommendations) / seconds,
+            Millis(histogram, 50), Millis(histogram, 99));
+        _lastEvents = events;
+        _lastRecommendations = recs;
+        _lastTick = now;
+        return snapshot;
+    }
+
+    /// <summary>Whole-run latency percentiles in milliseconds.</summary>
+    public (double P50, double P99, double Max) TotalLatency()
+    {
+        lock (_gate)
+            return (Millis(_total, 50), Millis(_total, 99), _total.TotalCount == 0 ? 0 : _total.GetMaxValue() / 1000.0);
+    }
+
+    private static double Millis(HistogramBase h, double percentile) =>
+        h.TotalCount == 0 ? double.NaN : h.GetValueAtPercentile(percentile) / 1000.0;
+
+    internal readonly record struct Snapshot(double EventsPerSecond, double RecommendationsPerSecond, double LatencyP50Ms, double LatencyP99Ms);
+}
