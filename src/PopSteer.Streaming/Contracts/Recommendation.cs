@@ -29,6 +29,9 @@ public sealed record Recommendation
     /// <summary>Timestamp of the interaction that made this user change (null when the signal carried none).</summary>
     [JsonPropertyName("eventTimestamp")] public DateTimeOffset? EventTimestamp { get; init; }
 
+    /// <summary>When the triggering event entered Kafka: <c>generatedAt - enqueuedAt</c> is the pipeline's latency.</summary>
+    [JsonPropertyName("enqueuedAt")] public DateTimeOffset? EnqueuedAt { get; init; }
+
     /// <summary>
     /// Identifies the micro-batch (scorer instance + sequence number): every recommendation of one batch was made
     /// by one model version with one alpha/N, which lets consumers and tests check that no batch mixes versions.
