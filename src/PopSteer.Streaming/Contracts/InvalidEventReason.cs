@@ -1,0 +1,26 @@
+using System.Text.Json.Serialization;
+
+namespace PopSteer.Streaming.Contracts;
+
+/// <summary>Why an incoming message was dead-lettered; written as its name in JSON.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<InvalidEventReason>))]
+public enum InvalidEventReason
+{
+    EmptyPayload,
+    PayloadTooLarge,
+    InvalidUtf8,
+    MalformedJson,
+    NotAnObject,
+    DuplicateField,
+    MissingField,
+    WrongType,
+    EmptyValue,
+    ValueTooLong,
+    ControlCharacters,
+    UnsupportedSchemaVersion,
+    InvalidTimestamp,
+    TimestampOutOfRange,
+    InvalidWeight,
+    MissingKey,
+    KeyMismatch,
+}

@@ -1,0 +1,163 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using Polly;
+using PopSteer.Streaming.Configuration;
+using PopSteer.Streaming.Resilience;
+using StackExchange.Redis;
+
+namespace PopSteer.Streaming.Sequences;
+
+/// <summary>
+/// Users' interaction sequences in Redis: a capped list per user plus, per user, the last Kafka offset applied from
+/// each source partition. One Lua script appends and records that offset atomically, so a redelivered event
+/// (rebalance, crash, retry after a timeout) changes nothing. Both keys of a user share the hash tag
+/// <c>{prefix:user}</c>, so the script is valid on Redis Cluster. Every call goes through the Redis resilience pipeline.
+/// </summary>
+public sealed class SequenceStore
+{
+    // KEYS[1] = the sequence (list, newest last), KEYS[2] = applied offsets (hash: "topic:partition" -> offset).
+    // ARGV[1] = source field, ARGV[2] = cap, ARGV[3] = idle TTL in seconds (0 = none),
+    // ARGV[4..] = offset, entry pairs in offset order.
+    private const string AppendScript = """
+        local applied = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '-1')
+        local appliedText = nil
+        local appended = 0
+        for i = 4, #ARGV, 2 do
+          local offset = tonumber(ARGV[i])
+          if offset > applied then
+            redis.call('RPUSH', KEYS[1], ARGV[i + 1])
+            applied = offset
+            appliedText = ARGV[i]
+            appended = appended + 1
+          end
+        end
+        if appended > 0 then
+          redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+          redis.call('HSET', KEYS[2], ARGV[1], appliedText)
+        end
+        local ttl = tonumber(ARGV[3])
+        if ttl > 0 then
+          redis.call('EXPIRE', KEYS[1], ttl)
+          redis.call('EXPIRE', KEYS[2], ttl)
+        end
+        return { appended, redis.call('LLEN', KEYS[1]) }
+        """;
+
+    private readonly IConnectionMultiplexer _redis;
+    private readonly ResiliencePipeline _pipeline;
+    private readonly string _prefix;
+    private readonly int _maxLength;
+    private readonly long _ttlSeconds;
+
+    public SequenceStore(IConnectionMultiplexer redis, StreamingResilience resilience, IOptions<RedisOptions> redisOptions, IOptions<SequenceOptions> sequenceOptions)
+    {
+        _redis = redis;
+        _pipeline = resilience.Redis;
+        _prefix = redisOptions.Value.KeyPrefix;
+        _maxLength = sequenceOptions.Value.MaxLength;
+        _ttlSeconds = sequenceOptions.Value.IdleTtl is { } ttl && ttl > TimeSpan.Zero ? Math.Max(1, (long)Math.Ceiling(ttl.TotalSeconds)) : 0;
+    }
+
+    public int MaxLength => _maxLength;
+
+    public RedisKey SequenceKey(string userId) => $"{{{_prefix}:{userId}}}:seq";
+
+    public RedisKey AppliedOffsetsKey(string userId) => $"{{{_prefix}:{userId}}}:applied";
+
+    /// <summary>
+    /// Applies a batch: one script call per (user, source partition), all pipelined in one round trip; the whole batch
+    /// is retried on transient failures, which is safe because each call is idempotent. Returns one outcome per user,
+    /// in first-seen order. When this returns, every append is acknowledged by Redis.
+    /// </summary>
+    public async Task<IReadOnlyList<AppendOutcome>> AppendAsync(IReadOnlyList<SequenceAppend> appends, CancellationToken cancellationToken = default)
+    {
+        if (appends.Count == 0) return [];
+        var groups = appends
+            .GroupBy(a => (a.UserId, a.Topic, a.Partition))
+            .Select(g => (g.Key, Items: g.OrderBy(a => a.Offset).ToArray()))
+            .ToArray();
+        var calls = groups.Select(g => (g.Key.UserId, Keys: new[] { SequenceKey(g.Key.UserId), AppliedOffsetsKey(g.Key.UserId) }, Args: Arguments(g.Key.Topic, g.Key.Partition, g.Items))).ToArray();
+
+        var results = await _pipeline.ExecuteAsync(async token =>
+        {
+            var db = _redis.GetDatabase();
+            var pending = calls.Select(c => db.ScriptEvaluateAsync(AppendScript, c.Keys, c.Args)).ToArray();
+            return await Task.WhenAll(pending).WaitAsync(token).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+
+        var byUser = new Dictionary<string, AppendOutcome>(StringComparer.Ordinal);
+        var order = new List<string>();
+        for (var i = 0; i < calls.Length; i++)
+        {
+            var reply = (RedisResult[])results[i]!;
+            var appended = (int)reply[0];
+            var length = (long)reply[1];
+            if (byUser.TryGetValue(calls[i].UserId, out var previous))
+                byUser[calls[i].UserId] = previous with { Appended = previous.Appended + appended, Length = length };
+            else
+            {
+                byUser[calls[i].UserId] = new AppendOutcome(calls[i].UserId, appended, length);
+                order.Add(calls[i].UserId);
+            }
+        }
+        return order.Select(u => byUser[u]).ToArray();
+    }
+
+    public async Task<UserSequence> ReadAsync(string userId, CancellationToken cancellationToken = default) =>
+        (await ReadManyAsync([userId], cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>Reads many users' sequences (oldest to newest) in one pipelined round trip, in the order given.</summary>
+    public async Task<IReadOnlyList<UserSequence>> ReadManyAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken = default)
+    {
+        if (userIds.Count == 0) return [];
+        var lists = await _pipeline.ExecuteAsync(async token =>
+        {
+            var db = _redis.GetDatabase();
+            var pending = userIds.Select(u => db.ListRangeAsync(SequenceKey(u))).ToArray();
+            return await Task.WhenAll(pending).WaitAsync(token).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+
+        var sequences = new UserSequence[userIds.Count];
+        for (var i = 0; i < userIds.Count; i++)
+            sequences[i] = new UserSequence(userIds[i], Array.ConvertAll(lists[i], v => Decode(userIds[i], v)));
+        return sequences;
+    }
+
+    /// <summary>The last offset applied for this user from this topic partition, or null when none was.</summary>
+    public async Task<long?> AppliedOffsetAsync(string userId, string topic, int partition, CancellationToken cancellationToken = default)
+    {
+        var value = await _pipeline.ExecuteAsync(async token =>
+            await _redis.GetDatabase().HashGetAsync(AppliedOffsetsKey(userId), SourceField(topic, partition)).WaitAsync(token).ConfigureAwait(false),
+            cancellationToken).ConfigureAwait(false);
+        return value.IsNull ? null : (long)value;
+    }
+
+    private RedisValue[] Arguments(string topic, int partition, SequenceAppend[] items)
+    {
+        var args = new RedisValue[3 + 2 * items.Length];
+        args[0] = SourceField(topic, partition);
+        args[1] = _maxLength;
+        args[2] = _ttlSeconds;
+        for (var i = 0; i < items.Length; i++)
+        {
+            args[3 + 2 * i] = items[i].Offset;
+            args[4 + 2 * i] = Encode(items[i]);
+        }
+        return args;
+    }
+
+    private static string SourceField(string topic, int partition) => $"{topic}:{partition.ToString(CultureInfo.InvariantCulture)}";
+
+    // "<epoch ms>:<item id>": the id may itself contain ':', so only the first one separates.
+    private static string Encode(SequenceAppend a) =>
+        $"{a.Timestamp.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}:{a.ItemId}";
+
+    private static SequenceEntry Decode(string userId, RedisValue value)
+    {
+        var text = (string)value!;
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0 || !long.TryParse(text.AsSpan(0, colon), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var ms))
+            throw new FormatException($"Sequence entry '{text}' of user '{userId}' is not '<epoch ms>:<item id>'.");
+        return new SequenceEntry(text[(colon + 1)..], DateTimeOffset.FromUnixTimeMilliseconds(ms));
+    }
+}

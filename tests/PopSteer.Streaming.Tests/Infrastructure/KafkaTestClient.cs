@@ -1,0 +1,110 @@
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+using PopSteer.Streaming.Contracts;
+
+namespace PopSteer.Streaming.Tests.Infrastructure;
+
+/// <summary>Produce to and read back from the mock cluster in tests: plain clients, no PopSteer code in between.</summary>
+public static class KafkaTestClient
+{
+    public static IProducer<byte[]?, byte[]?> Producer(string bootstrapServers) =>
+        new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            EnableIdempotence = true,
+            Acks = Acks.All,
+            LingerMs = 5,
+        }).Build();
+
+    /// <summary>Produces raw messages in order and waits until all are acknowledged.</summary>
+    public static async Task ProduceAsync(string bootstrapServers, string topic, IEnumerable<(byte[]? Key, byte[]? Value)> messages)
+    {
+        using var producer = Producer(bootstrapServers);
+        await ProduceAsync(producer, topic, messages);
+    }
+
+    public static async Task ProduceAsync(IProducer<byte[]?, byte[]?> producer, string topic, IEnumerable<(byte[]? Key, byte[]? Value)> messages)
+    {
+        var failures = new List<Error>();
+        var count = 0;
+        foreach (var (key, value) in messages)
+        {
+            // Produce (not ProduceAsync per message): the idempotent producer keeps per-key order and batches.
+            while (true)
+            {
+                try
+                {
+                    producer.Produce(topic, new Message<byte[]?, byte[]?> { Key = key, Value = value }, r =>
+                    {
+                        if (r.Error.IsError) lock (failures) failures.Add(r.Error);
+                    });
+                    break;
+                }
+                catch (ProduceException<byte[]?, byte[]?> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+                {
+                    producer.Poll(TimeSpan.FromMilliseconds(50));
+                }
+            }
+            count++;
+        }
+        await Task.Run(() => producer.Flush(TimeSpan.FromSeconds(60)));
+        if (failures.Count > 0)
+            throw new InvalidOperationException($"{failures.Count} of {count} messages failed: {failures[0].Reason}");
+    }
+
+    /// <summary>Produces interaction events keyed by user, in the given order.</summary>
+    public static Task ProduceEventsAsync(string bootstrapServers, string topic, IEnumerable<InteractionEvent> events) =>
+        ProduceAsync(bootstrapServers, topic, events.Select(e => ((byte[]?)Encoding.UTF8.GetBytes(e.UserId), (byte[]?)Serialize(e))));
+
+    public static byte[] Serialize(InteractionEvent e) => JsonSerializer.SerializeToUtf8Bytes(e, StreamingJsonContext.Default.InteractionEvent);
+
+    /// <summary>
+    /// Reads the topic from the beginning (a fresh group) until <paramref name="done"/> holds for everything read so far,
+    /// or throws on timeout saying how many messages it saw.
+    /// </summary>
+    public static List<ConsumeResult<byte[]?, byte[]?>> ConsumeUntil(
+        string bootstrapServers, string topic, Func<IReadOnlyList<ConsumeResult<byte[]?, byte[]?>>, bool> done, TimeSpan timeout)
+    {
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            GroupId = $"test-reader-{Guid.NewGuid():N}",
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+            AllowAutoCreateTopics = true,
+        }).Build();
+        consumer.Subscribe(topic);
+        var seen = new List<ConsumeResult<byte[]?, byte[]?>>();
+        var deadline = DateTime.UtcNow + timeout;
+        try
+        {
+            while (!done(seen))
+            {
+                if (DateTime.UtcNow > deadline)
+                    throw new TimeoutException($"Condition on topic '{topic}' not met within {timeout}; read {seen.Count} messages.");
+                var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+                if (result is { IsPartitionEOF: false, Message: not null }) seen.Add(result);
+            }
+        }
+        finally
+        {
+            consumer.Close();
+        }
+        return seen;
+    }
+
+    /// <summary>Reads and deserializes the values of a topic with the source-generated contract type.</summary>
+    public static List<T> ConsumeValuesUntil<T>(
+        string bootstrapServers, string topic, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type,
+        Func<IReadOnlyList<T>, bool> done, TimeSpan timeout)
+    {
+        var values = new List<T>();
+        ConsumeUntil(bootstrapServers, topic, seen =>
+        {
+            for (var i = values.Count; i < seen.Count; i++) values.Add(JsonSerializer.Deserialize(seen[i].Message.Value, type)!);
+            return done(values);
+        }, timeout);
+        return values;
+    }
+}
