@@ -1,0 +1,84 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace PopSteer.Core.Model;
+
+/// <summary>
+/// TopK sparse autoencoder (METHOD.md section 3):
+/// z = W_enc (x - b_dec) + b_enc;  a = TopK_k(ReLU(z));  x_hat = a W_dec + b_dec.
+/// W_enc and W_dec are both stored as [h, d] (row j = latent j), so the init W_dec = W_enc^T is a copy.
+/// </summary>
+public sealed class TopKSae : Module<Tensor, Tensor>
+{
+    private readonly Parameter encoder_weight;
+    private readonly Parameter encoder_bias;
+    private readonly Parameter decoder_weight;
+    private readonly Parameter decoder_bias;
+
+    public TopKSae(SaeConfig config) : base(nameof(TopKSae))
+    {
+        config.Validate();
+        Config = config;
+        // Unit-norm latent rows for the decoder, the encoder starts as its transpose, biases at zero.
+        using var raw = randn(config.Width, config.InputDim);
+        using var rows = raw.div(raw.norm(1, keepdim: true));
+        decoder_weight = Parameter(rows.clone());
+        encoder_weight = Parameter(rows.clone());
+        encoder_bias = Parameter(zeros(config.Width));
+        decoder_bias = Parameter(zeros(config.InputDim));
+        RegisterComponents();
+    }
+
+    public SaeConfig Config { get; }
+    public int Width => Config.Width;
+
+    /// <summary>W_dec, [h, d]: latent j writes row j into the reconstruction.</summary>
+    public Tensor DecoderWeight => decoder_weight;
+
+    /// <summary>The dense pre-activation z (before ReLU and TopK): [B, d] -> [B, h].</summary>
+    public Tensor PreActivation(Tensor x)
+    {
+        using var centred = x.sub(decoder_bias);
+        return nn.functional.linear(centred, encoder_weight, encoder_bias);
+    }
+
+    /// <summary>TopK_k(ReLU(z)) as (values, latent indices), each [B, k]. ReLU after TopK picks the same set.</summary>
+    public (Tensor Values, Tensor Indices) Sparsify(Tensor z)
+    {
+        var (values, indices) = z.topk(Config.K, dim: 1);
+        using (values) return (values.relu(), indices);
+    }
+
+    /// <summary>x_hat = a W_dec + b_dec, reading only the k active rows of W_dec.</summary>
+    public Tensor Decode(Tensor values, Tensor indices)
+    {
+        using var scope = NewDisposeScope();
+        long b = indices.shape[0], k = indices.shape[1];
+        var rows = decoder_weight.index_select(0, indices.reshape(-1)).view(b, k, Config.InputDim);
+        var xHat = values.unsqueeze(1).bmm(rows).squeeze(1).add(decoder_bias);
+        return xHat.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Decodes without the bias: what L_aux needs to reconstruct a residual.</summary>
+    public Tensor DecodeResidual(Tensor values, Tensor indices)
+    {
+        using var scope = NewDisposeScope();
+        long b = indices.shape[0], k = indices.shape[1];
+        var rows = decoder_weight.index_select(0, indices.reshape(-1)).view(b, k, Config.InputDim);
+        return values.unsqueeze(1).bmm(rows).squeeze(1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Reconstruction; <paramref name="shift"/> (length h) is PopSteer's fused steering step z += shift.</summary>
+    public Tensor Reconstruct(Tensor x, Tensor? shift = null)
+    {
+        using var scope = NewDisposeScope();
+        var z = PreActivation(x);
+        if (shift is not null) z = z.add_(shift);
+        var (values, indices) = Sparsify(z);
+        return Decode(values, indices).MoveToOuterDisposeScope();
+    }
+
+    public override Tensor forward(Tensor x) => Reconstruct(x);
+}

@@ -1,0 +1,201 @@
+using System.Collections.Concurrent;
+using PopSteer.Core.Data;
+using PopSteer.Core.Model;
+using PopSteer.Core.Steering;
+using PopSteer.Core.Storage;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PopSteer.Core.Scoring;
+
+/// <summary>
+/// A loaded, verified model directory ready to score: SASRec (eval), the SAE, the neuron statistics and the
+/// popularity groups. Thread-safe for concurrent scoring (no gradients, no mutable state except the plan cache).
+/// </summary>
+public sealed class PopSteerModel : IDisposable
+{
+    private readonly SasRec _sasRec;
+    private readonly TopKSae _sae;
+    private readonly Device _device;
+    private readonly ConcurrentDictionary<(double Alpha, int Neurons), (SteeringPlan Plan, Tensor Shift)> _plans = new();
+    private bool _disposed;
+
+    private PopSteerModel(string directory, ModelManifest manifest, SasRec sasRec, TopKSae sae, NeuronStats neurons, PopularityGroups groups, Device device)
+    {
+        Directory = directory;
+        Manifest = manifest;
+        Items = ModelDirectory.LoadItems(manifest);
+        _sasRec = sasRec;
+        _sae = sae;
+        Neurons = neurons;
+        Groups = groups;
+        _device = device;
+        _sasRec.to(device).eval();
+        _sae.to(device).eval();
+    }
+
+    /// <summary>Verifies every file's SHA-256 and every parameter shape, then loads. Throws <see cref="ModelFormatException"/>.</summary>
+    public static PopSteerModel Load(string directory, string device = "cpu")
+    {
+        var dev = TorchRuntime.ResolveDevice(device);
+        var manifest = ModelDirectory.Verify(directory);
+        var sasRec = ModelDirectory.LoadSasRec(directory, manifest);
+        var sae = ModelDirectory.LoadSae(directory, manifest);
+        var neurons = ModelDirectory.LoadNeurons(directory, manifest);
+        var groups = ModelDirectory.LoadGroups(directory, manifest);
+        return new PopSteerModel(directory, manifest, sasRec, sae, neurons, groups, dev);
+    }
+
+    public string Directory { get; }
+    public string Version => Manifest.Version;
+    public ModelManifest Manifest { get; }
+    public ItemVocabulary Items { get; }
+    public NeuronStats Neurons { get; }
+    public PopularityGroups Groups { get; }
+    public int MaxLength => _sasRec.Config.MaxLength;
+    public int SaeWidth => _sae.Width;
+    public int Dim => _sasRec.Config.Dim;
+    public Device Device => _device;
+
+    /// <summary>The steering plan for (alpha, N) with the default sigma source, computed once and cached.</summary>
+    public SteeringPlan PlanFor(double alpha, int neurons) => CachedPlan(alpha, neurons).Plan;
+
+    /// <summary>
+    /// One batched model call: a CPU float tensor [B, Items.Count + 1] of scores, column 0 (padding) = -inf.
+    /// SasRec ignores <paramref name="plan"/>; Sae scores the unsteered reconstruction; PopSteer needs a plan.
+    /// The caller owns (disposes) the result.
+    /// </summary>
+    public Tensor Scores(IReadOnlyList<int[]> histories, ScoringMethod method, SteeringPlan? plan = null)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var x = UserVectorsCore(histories);
+        return ScoresFromUserVectors(x, method, plan).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>SASRec's x_u for each history, [B, d] on the model's device. Lets sweeps score many plans from one SASRec pass.</summary>
+    public Tensor UserVectors(IReadOnlyList<int[]> histories)
+    {
+        using var _ = no_grad();
+        return UserVectorsCore(histories);
+    }
+
+    /// <summary>Scores from precomputed <see cref="UserVectors"/>; same contract as <see cref="Scores"/>.</summary>
+    public Tensor ScoresFromUserVectors(Tensor userVectors, ScoringMethod method, SteeringPlan? plan = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var x = method switch
+        {
+            ScoringMethod.SasRec => userVectors,
+            ScoringMethod.Sae => _sae.Reconstruct(userVectors),
+            ScoringMethod.PopSteer => _sae.Reconstruct(userVectors, ShiftFor(plan ?? throw new ArgumentNullException(nameof(plan), "PopSteer scoring needs a steering plan (PlanFor(alpha, neurons))."))),
+            _ => throw new ArgumentOutOfRangeException(nameof(method), method, "unknown scoring method"),
+        };
+        var scores = x.matmul(_sasRec.ItemEmbeddings.t());
+        scores.select(1, 0).fill_(float.NegativeInfinity);
+        if (scores.device_type != DeviceType.CPU) scores = scores.cpu();
+        return scores.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Top-k per history. The padding id is never returned; seen items are removed only when asked.</summary>
+    public RankedItem[][] Recommend(IReadOnlyList<int[]> histories, ScoringMethod method, SteeringPlan? plan, int k, bool excludeSeen = false)
+    {
+        if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1.");
+        using var scope = NewDisposeScope();
+        var scores = Scores(histories, method, plan);
+        return TopK(scores, histories, k, excludeSeen);
+    }
+
+    /// <summary>Top-k of a score tensor from <see cref="Scores"/>; with <paramref name="excludeSeen"/> every item of the history is masked.</summary>
+    public static RankedItem[][] TopK(Tensor scores, IReadOnlyList<int[]> histories, int k, bool excludeSeen)
+    {
+        using var scope = NewDisposeScope();
+        int b = (int)scores.shape[0];
+        int n = (int)scores.shape[1] - 1;
+        if (excludeSeen)
+        {
+            scores = scores.clone();
+            for (int u = 0; u < b; u++)
+            {
+                if (histories[u].Length == 0) continue;
+                using var seen = tensor(histories[u].Select(i => (long)i).ToArray());
+                scores[u].index_fill_(0, seen, float.NegativeInfinity);
+            }
+        }
+        int kk = Math.Min(k, n);
+        var (values, indices) = scores.topk(kk, dim: 1);
+        var v = values.data<float>().ToArray();
+        var ix = indices.data<long>().ToArray();
+        var result = new RankedItem[b][];
+        for (int u = 0; u < b; u++)
+        {
+            var list = new List<RankedItem>(kk);
+            for (int r = 0; r < kk; r++)
+            {
+                float s = v[u * kk + r];
+                // -inf entries are padding or masked history items: never a recommendation.
+                if (float.IsNegativeInfinity(s)) break;
+                list.Add(new RankedItem((int)ix[u * kk + r], s));
+            }
+            result[u] = list.ToArray();
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// For `explain`: the dense SAE pre-activation z of every single-item user [i], as a CPU tensor [Items.Count, h]
+    /// (row r is internal item r + 1). The caller owns the result.
+    /// </summary>
+    public Tensor SingleItemPreActivations(int batchSize = 1024)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var parts = new List<Tensor>();
+        for (int start = 1; start <= Items.Count; start += batchSize)
+        {
+            int end = Math.Min(Items.Count, start + batchSize - 1);
+            var histories = Enumerable.Range(start, end - start + 1).Select(i => new[] { i }).ToArray();
+            var z = _sae.PreActivation(UserVectorsCore(histories));
+            parts.Add(z.cpu());
+        }
+        return cat(parts, 0).MoveToOuterDisposeScope();
+    }
+
+    private Tensor UserVectorsCore(IReadOnlyList<int[]> histories)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var scope = NewDisposeScope();
+        var (items, lengths) = HistoryBatch.Create(histories, MaxLength, Items.Count, _device);
+        return _sasRec.UserVectors(items, lengths).MoveToOuterDisposeScope();
+    }
+
+    private (SteeringPlan Plan, Tensor Shift) CachedPlan(double alpha, int neurons) =>
+        _plans.GetOrAdd((alpha, neurons), key =>
+        {
+            var plan = SteeringPlan.Create(Neurons, key.Alpha, key.Neurons);
+            var shift = tensor(plan.Shift, device: _device);
+            shift.DetachFromDisposeScope();
+            return (plan, shift);
+        });
+
+    private Tensor ShiftFor(SteeringPlan plan)
+    {
+        if (plan.Shift.Length != SaeWidth)
+            throw new ArgumentException($"The plan steers {plan.Shift.Length} neurons but this model's SAE has {SaeWidth}.", nameof(plan));
+        if (_plans.TryGetValue((plan.Alpha, plan.Neurons), out var cached) && ReferenceEquals(cached.Plan, plan)) return cached.Shift;
+        // A plan made elsewhere (other sigma source): a per-call tensor, owned by the caller's dispose scope.
+        return tensor(plan.Shift, device: _device);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var (_, shift) in _plans.Values) shift.Dispose();
+        _plans.Clear();
+        _sasRec.Dispose();
+        _sae.Dispose();
+    }
+}

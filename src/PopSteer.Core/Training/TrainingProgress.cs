@@ -1,0 +1,22 @@
+namespace PopSteer.Core.Training;
+
+/// <summary>
+/// One progress report of a long step (`sasrec`, `sae`, `analyze`): where it is, the last training loss, the
+/// validation metric (NDCG@10 for SASRec, FVU for the SAE) and the best so far, elapsed time and an estimate of the rest.
+/// </summary>
+public sealed record TrainingProgress(
+    string Stage,
+    int Epoch,
+    int MaxEpochs,
+    double Loss,
+    string MetricName,
+    double Metric,
+    double BestMetric,
+    bool Improved,
+    TimeSpan Elapsed,
+    TimeSpan? Eta)
+{
+    public override string ToString() =>
+        $"{Stage} epoch {Epoch}/{MaxEpochs} loss {Loss:F4} {MetricName} {Metric:F4} (best {BestMetric:F4}{(Improved ? ", improved" : "")}) " +
+        $"elapsed {Elapsed:hh\\:mm\\:ss}{(Eta is { } eta ? $" eta {eta:hh\\:mm\\:ss}" : "")}";
+}
