@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Text.Json;
+using Confluent.Kafka;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -25,12 +27,14 @@ public sealed class ModelWatcher(
     IOptions<ScoringOptions> options,
     ILogger<ModelWatcher> logger) : BackgroundService
 {
-    private static readonly TimeSpan StartupPoll = TimeSpan.FromSeconds(1);
+    // Consume in short slices so a fresh assignment is followed by a registry check promptly.
+    private static readonly TimeSpan ConsumeSlice = TimeSpan.FromSeconds(1);
 
     private readonly ScoringOptions _options = options.Value;
     private readonly HashSet<string> _refused = new(StringComparer.Ordinal);
     private string? _loaded;
     private bool _reportedEmpty;
+    private int _assignedSinceCheck;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -38,33 +42,78 @@ public sealed class ModelWatcher(
     private void Run(CancellationToken stoppingToken)
     {
         var group = $"{_options.GroupId}-models-{Guid.NewGuid():N}";
-        using var consumer = kafka.CreateConsumer<string, byte[]>(group, c => c.AutoOffsetReset = Confluent.Kafka.AutoOffsetReset.Latest);
+        using var consumer = kafka.CreateConsumer<string, byte[]>(
+            group,
+            c => c.AutoOffsetReset = AutoOffsetReset.Latest,
+            b => b.SetPartitionsAssignedHandler((c, partitions) => StartAtEnd(c, partitions)));
         consumer.Subscribe(kafka.Topics.Models);
         Directory.CreateDirectory(_options.ModelCacheDirectory);
         CheckCurrent(stoppingToken);
+        var sinceCheck = Stopwatch.StartNew();
 
         while (!stoppingToken.IsCancellationRequested)
         {
-            var result = consumer.Consume(_loaded is null ? StartupPoll : _options.ModelPollInterval);
+            ConsumeResult<string, byte[]>? result;
+            try
+            {
+                result = consumer.Consume(ConsumeSlice);
+            }
+            catch (ConsumeException e) when (!e.Error.IsFatal)
+            {
+                // The models topic appears with the first announcement; until then librdkafka says it is unknown.
+                logger.LogDebug("Consuming {Topic}: {Reason}", kafka.Topics.Models, e.Error.Reason);
+                stoppingToken.WaitHandle.WaitOne(ConsumeSlice);
+                result = null;
+            }
             if (stoppingToken.IsCancellationRequested) break;
-            if (result is { IsPartitionEOF: false, Message.Value: { } value })
+
+            bool announced = result is { IsPartitionEOF: false, Message.Value: not null };
+            if (announced)
             {
                 try
                 {
-                    var announcement = ScorerJsonContext.DeserializeModelAnnouncement(value);
+                    var announcement = ScorerJsonContext.DeserializeModelAnnouncement(result!.Message.Value);
                     logger.LogInformation("Model {Version} announced ({Reason}, published {PublishedAt:O})",
                         announcement.Version, announcement.Reason, announcement.PublishedAt);
                 }
                 catch (JsonException e)
                 {
-                    logger.LogWarning("Ignoring a malformed model announcement at {Offset}: {Error}", result.TopicPartitionOffset, e.Message);
+                    logger.LogWarning("Ignoring a malformed model announcement at {Offset}: {Error}", result!.TopicPartitionOffset, e.Message);
                 }
                 // An announcement may mean a refused version was published again (and so repaired): try it again.
                 _refused.Clear();
             }
-            CheckCurrent(stoppingToken);
+            bool assigned = Interlocked.Exchange(ref _assignedSinceCheck, 0) == 1;
+            var interval = _loaded is null ? ConsumeSlice : _options.ModelPollInterval;
+            if (announced || assigned || sinceCheck.Elapsed >= interval)
+            {
+                CheckCurrent(stoppingToken);
+                sinceCheck.Restart();
+            }
         }
         consumer.Close();
+    }
+
+    /// <summary>
+    /// Pins each newly assigned partition at its current end and asks for a registry check right after: whatever was
+    /// announced before that point is already visible in <c>current</c>, whatever comes after is consumed.
+    /// </summary>
+    private IEnumerable<TopicPartitionOffset> StartAtEnd(IConsumer<string, byte[]> consumer, List<TopicPartition> partitions)
+    {
+        Interlocked.Exchange(ref _assignedSinceCheck, 1);
+        var offsets = new List<TopicPartitionOffset>(partitions.Count);
+        foreach (var partition in partitions)
+        {
+            try
+            {
+                offsets.Add(new TopicPartitionOffset(partition, consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(5)).High));
+            }
+            catch (KafkaException)
+            {
+                offsets.Add(new TopicPartitionOffset(partition, Offset.End));
+            }
+        }
+        return offsets;
     }
 
     private void CheckCurrent(CancellationToken stoppingToken)

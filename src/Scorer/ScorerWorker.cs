@@ -36,6 +36,7 @@ public sealed class ScorerWorker(
     private readonly string _instance = Guid.NewGuid().ToString("N")[..8];
     private readonly List<ConsumeResult<string, byte[]>> _batch = [];
     private long _batchNumber;
+    private ErrorCode _lastConsumeError = ErrorCode.NoError;
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -93,7 +94,21 @@ public sealed class ScorerWorker(
         {
             var timeout = _batch.Count == 0 ? IdlePoll : _options.MaxWait - clock.Elapsed;
             if (timeout < TimeSpan.Zero) break;
-            var result = consumer.Consume(timeout);
+            ConsumeResult<string, byte[]>? result;
+            try
+            {
+                result = consumer.Consume(timeout);
+            }
+            catch (ConsumeException e) when (!e.Error.IsFatal)
+            {
+                // E.g. the topic does not exist yet (no signal was ever produced): librdkafka recovers by itself.
+                if (e.Error.Code != _lastConsumeError) logger.LogWarning("Consuming {Topic}: {Reason}", kafka.Topics.UsersChanged, e.Error.Reason);
+                _lastConsumeError = e.Error.Code;
+                if (_batch.Count > 0) break;
+                stoppingToken.WaitHandle.WaitOne(IdlePoll);
+                continue;
+            }
+            _lastConsumeError = ErrorCode.NoError;
             if (result is null)
             {
                 if (_batch.Count > 0) break;

@@ -209,7 +209,9 @@ public sealed class ModelRegistry
             }
             catch (ModelFormatException e)
             {
-                throw new ModelRegistryException($"Model version '{version}' is corrupt: {e.Message}", e);
+                // Name the file, not the temporary staging path it was checked in.
+                var reason = e.Message.Replace(staging + Path.DirectorySeparatorChar, "", StringComparison.Ordinal);
+                throw new ModelRegistryException($"Model version '{version}' is corrupt: {reason}", e);
             }
 
             if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
