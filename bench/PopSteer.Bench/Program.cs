@@ -1,1 +1,19 @@
-Console.WriteLine("bench: not wired yet");
+using System.Diagnostics;
+using PopSteer.Bench;
+
+// Speed and fidelity measurements, never unit tests. Modes:
+//   scoring [--model DIR]                         steered scoring throughput (builds an ML-1M-sized random model when no DIR)
+//   fit --data PATH [--out DIR] [--epochs E] ...  runs PopSteerFitter, reports stage times and test metrics vs MostPop
+//   synthetic --users U --items I --interactions N [--epochs E]  generates data, then as fit
+var mode = args.Length > 0 ? args[0] : "scoring";
+var opts = Args.Parse(args.Skip(1).ToArray());
+var clock = Stopwatch.StartNew();
+int rc = mode switch
+{
+    "scoring" => ScoringBench.Run(opts),
+    "fit" => FitBench.Run(opts),
+    "synthetic" => FitBench.RunSynthetic(opts),
+    _ => Args.Usage(mode),
+};
+Console.WriteLine($"total wall time {clock.Elapsed}");
+return rc;

@@ -1,3 +1,7 @@
+using PopSteer.Ingest;
+using PopSteer.Streaming.Configuration;
+
 var builder = Host.CreateApplicationBuilder(args);
-var host = builder.Build();
-host.Run();
+builder.Configuration.AddPopSteerConfigDirectory();
+builder.Services.AddIngest(builder.Configuration);
+builder.Build().Run();

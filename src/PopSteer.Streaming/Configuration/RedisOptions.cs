@@ -13,6 +13,6 @@ public sealed class RedisOptions
 
     /// <summary>Prefix of every key; lets several deployments share one Redis.</summary>
     [Required(AllowEmptyStrings = false, ErrorMessage = "Redis:KeyPrefix must not be empty.")]
-    [RegularExpression("^[^{}\\s]+$", ErrorMessage = "Redis:KeyPrefix must not contain '{', '}' or spaces (they would break the per-user hash tag).")]
+    [RegularExpression("^[^{}\\s]+$", ErrorMessage = "Redis:KeyPrefix must not contain '{{', '}}' or spaces (they would break the per-user hash tag).")]
     public string KeyPrefix { get; set; } = "popsteer";
 }

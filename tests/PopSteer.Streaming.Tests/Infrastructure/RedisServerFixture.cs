@@ -8,18 +8,32 @@ namespace PopSteer.Streaming.Tests.Infrastructure;
 /// <summary>
 /// A private redis-server on a free port with no persistence (--save "" --appendonly no). Stop() and Start() reuse
 /// the same port so clients reconnect by themselves, which is what the outage tests need. Killed on dispose.
-/// Use as an xunit class fixture or create one per test.
+/// Use as an xunit class fixture or create one per test. <see cref="StartWithAppendOnlyFile"/> gives a server whose
+/// acknowledged writes survive Stop()/Start() (AOF, fsync on every write), as a production Redis with AOF does.
 /// </summary>
 public sealed class RedisServerFixture : IDisposable
 {
     private readonly object _gate = new();
+    private readonly string? _dataDirectory;
     private Process? _process;
 
     public RedisServerFixture()
+        : this(appendOnly: false)
+    {
+    }
+
+    private RedisServerFixture(bool appendOnly)
     {
         Port = FreePort.Next();
+        if (appendOnly)
+        {
+            _dataDirectory = Path.Combine(Path.GetTempPath(), $"popsteer-redis-{Guid.NewGuid():N}");
+            Directory.CreateDirectory(_dataDirectory);
+        }
         Start();
     }
+
+    public static RedisServerFixture StartWithAppendOnlyFile() => new(appendOnly: true);
 
     public int Port { get; }
 
@@ -36,7 +50,10 @@ public sealed class RedisServerFixture : IDisposable
         lock (_gate)
         {
             if (_process is { HasExited: false }) return;
-            var start = new ProcessStartInfo(ExecutablePath(), $"--port {Port} --bind 127.0.0.1 --save \"\" --appendonly no --protected-mode no")
+            var persistence = _dataDirectory is null
+                ? "--appendonly no"
+                : $"--appendonly yes --appendfsync always --dir {_dataDirectory}";
+            var start = new ProcessStartInfo(ExecutablePath(), $"--port {Port} --bind 127.0.0.1 --save \"\" {persistence} --protected-mode no")
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -77,7 +94,12 @@ public sealed class RedisServerFixture : IDisposable
         redis.GetServer("127.0.0.1", Port).FlushAllDatabases();
     }
 
-    public void Dispose() => Stop();
+    public void Dispose()
+    {
+        Stop();
+        if (_dataDirectory is not null && Directory.Exists(_dataDirectory))
+            Directory.Delete(_dataDirectory, recursive: true);
+    }
 
     private bool Ping()
     {

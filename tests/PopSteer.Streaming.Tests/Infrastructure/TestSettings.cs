@@ -22,6 +22,10 @@ public sealed class TestSettings
             ["Redis:Configuration"] = redisConnection,
             ["Redis:KeyPrefix"] = $"t{id}",
             ["Ingest:GroupId"] = $"ingest-{id}",
+            // The mock cluster's coordinator hands a departed member's partitions on only after its session times out
+            // (even after a clean LeaveGroup), so a restarted worker would wait the default 45 s.
+            ["Kafka:Consumer:session.timeout.ms"] = "6000",
+            ["Kafka:Consumer:heartbeat.interval.ms"] = "500",
             // Short back-offs keep outage tests in seconds.
             ["Resilience:Redis:BaseDelay"] = "00:00:00.050",
             ["Resilience:Redis:MaxDelay"] = "00:00:00.500",

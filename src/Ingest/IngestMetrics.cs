@@ -1,0 +1,56 @@
+using System.Diagnostics.Metrics;
+
+namespace PopSteer.Ingest;
+
+/// <summary>
+/// Meter "PopSteer.Ingest" (for any metrics exporter) plus running totals that an in-process host such as the demo
+/// can read directly.
+/// </summary>
+public sealed class IngestMetrics : IDisposable
+{
+    public const string MeterName = "PopSteer.Ingest";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _applied;
+    private readonly Counter<long> _redelivered;
+    private readonly Counter<long> _deadLettered;
+    private readonly Counter<long> _batches;
+    private readonly Histogram<double> _batchMilliseconds;
+    private long _appliedTotal;
+    private long _redeliveredTotal;
+    private long _deadLetteredTotal;
+    private long _batchesTotal;
+    private long _signalsTotal;
+
+    public IngestMetrics(IMeterFactory? meterFactory = null)
+    {
+        _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        _applied = _meter.CreateCounter<long>("popsteer.ingest.events.applied", description: "Events appended to users' sequences.");
+        _redelivered = _meter.CreateCounter<long>("popsteer.ingest.events.redelivered", description: "Valid events skipped because their offset was already applied.");
+        _deadLettered = _meter.CreateCounter<long>("popsteer.ingest.events.deadlettered", description: "Malformed messages sent to the dead-letter topic.");
+        _batches = _meter.CreateCounter<long>("popsteer.ingest.batches", description: "Batches applied and committed.");
+        _batchMilliseconds = _meter.CreateHistogram<double>("popsteer.ingest.batch.duration", unit: "ms", description: "Apply + signal + commit time per batch.");
+    }
+
+    public long EventsApplied => Interlocked.Read(ref _appliedTotal);
+    public long EventsRedelivered => Interlocked.Read(ref _redeliveredTotal);
+    public long DeadLettered => Interlocked.Read(ref _deadLetteredTotal);
+    public long Batches => Interlocked.Read(ref _batchesTotal);
+    public long SignalsSent => Interlocked.Read(ref _signalsTotal);
+
+    internal void BatchCommitted(int applied, int redelivered, int deadLettered, int signals, TimeSpan elapsed)
+    {
+        Interlocked.Add(ref _appliedTotal, applied);
+        Interlocked.Add(ref _redeliveredTotal, redelivered);
+        Interlocked.Add(ref _deadLetteredTotal, deadLettered);
+        Interlocked.Add(ref _signalsTotal, signals);
+        Interlocked.Increment(ref _batchesTotal);
+        _applied.Add(applied);
+        _redelivered.Add(redelivered);
+        _deadLettered.Add(deadLettered);
+        _batches.Add(1);
+        _batchMilliseconds.Record(elapsed.TotalMilliseconds);
+    }
+
+    public void Dispose() => _meter.Dispose();
+}

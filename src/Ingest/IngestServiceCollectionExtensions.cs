@@ -1,0 +1,20 @@
+using PopSteer.Streaming.DependencyInjection;
+
+namespace PopSteer.Ingest;
+
+/// <summary>Hosts the Ingest worker: in its own process (Program.cs) or inside another host (the CLI's demo, tests).</summary>
+public static class IngestServiceCollectionExtensions
+{
+    public static IServiceCollection AddIngest(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddPopSteerStreaming(configuration);
+        services.AddOptions<IngestOptions>()
+            .Bind(configuration.GetSection(IngestOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddMetrics();
+        services.AddSingleton<IngestMetrics>();
+        services.AddHostedService<IngestWorker>();
+        return services;
+    }
+}

@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using PopSteer.Core.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PopSteer.Core.Training;
+
+/// <summary>
+/// Trains the TopK SAE on fixed input vectors (METHOD.md section 3): loss = FVU + 1/2 L_aux, where L_aux
+/// reconstructs the detached residual e = x - x_hat from the top k_aux latents among those dead (never fired)
+/// during the previous epoch, scaled by min(#dead / k_aux, 1). Early stop on validation FVU; cancel keeps the best.
+/// </summary>
+public static class SaeTrainer
+{
+    public static TrainingResult Train(TopKSae sae, Tensor trainVectors, Tensor validVectors, SaeTrainingOptions options, Device? device = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        device ??= CPU;
+        long count = trainVectors.shape[0];
+        if (count < 2) throw new InvalidOperationException("The SAE needs at least two training vectors.");
+        sae.to(device);
+        using var optimizer = optim.Adam(sae.parameters(), options.LearningRate);
+        using var generator = new Generator((ulong)options.Seed);
+        var dead = zeros(0, dtype: ScalarType.Int64, device: device);   // dead latent indices; none before a full epoch has been seen
+        var history = new List<TrainingProgress>();
+        var clock = Stopwatch.StartNew();
+        Dictionary<string, Tensor>? best = null;
+        double bestFvu = double.PositiveInfinity, lastLoss = double.NaN;
+        int epoch = 0, bestEpoch = 0, sinceBest = 0;
+        bool cancelled = false;
+        using var validOnDevice = validVectors.shape[0] >= 2 ? validVectors.to(device) : trainVectors.to(device);
+        try
+        {
+            while (epoch < options.MaxEpochs)
+            {
+                sae.train();
+                using var fired = zeros(sae.Width, dtype: ScalarType.Bool, device: device);
+                using var perm = randperm(count, generator: generator);
+                double lossSum = 0;
+                int batches = 0;
+                for (long start = 0; start < count; start += options.BatchSize)
+                {
+                    if (cancellationToken.IsCancellationRequested) { cancelled = true; break; }
+                    long end = Math.Min(count, start + options.BatchSize);
+                    if (end - start < 2) break; // a one-row batch has no variance to normalise by
+                    using var scope = NewDisposeScope();
+                    var x = trainVectors.index_select(0, perm.slice(0, start, end, 1)).to(device);
+                    var loss = Loss(sae, x, dead, options.AuxWeight, fired);
+                    optimizer.zero_grad();
+                    loss.backward();
+                    optimizer.step();
+                    lossSum += loss.item<float>();
+                    batches++;
+                }
+                if (cancelled) break;
+                epoch++;
+                dead.Dispose();
+                using (var notFired = fired.logical_not()) dead = notFired.nonzero().squeeze(1);
+                lastLoss = lossSum / Math.Max(1, batches);
+                double fvu = Fvu(sae, validOnDevice);
+                bool improved = fvu < bestFvu;
+                if (improved)
+                {
+                    bestFvu = fvu;
+                    bestEpoch = epoch;
+                    sinceBest = 0;
+                    SasRecTrainer.DisposeAll(best);
+                    best = SasRecTrainer.Snapshot(sae);
+                }
+                else sinceBest++;
+                var elapsed = clock.Elapsed;
+                long deadNow = dead.shape[0];
+                var report = new TrainingProgress("sae", epoch, options.MaxEpochs, lastLoss, $"valid fvu (dead {deadNow})", fvu, bestFvu, improved, elapsed,
+                    TimeSpan.FromSeconds(elapsed.TotalSeconds / epoch * Math.Min(options.MaxEpochs - epoch, options.Patience - sinceBest)));
+                history.Add(report);
+                progress?.Report(report);
+                if (sinceBest >= options.Patience) break;
+            }
+            if (best is not null) SasRecTrainer.Restore(sae, best);
+        }
+        finally
+        {
+            SasRecTrainer.DisposeAll(best);
+            dead.Dispose();
+            sae.eval();
+        }
+        return new TrainingResult(epoch, bestEpoch, double.IsPositiveInfinity(bestFvu) ? double.NaN : bestFvu, lastLoss, cancelled, clock.Elapsed) { History = history };
+    }
+
+    /// <summary>
+    /// FVU + auxWeight * L_aux for one batch; marks the latents that fired in <paramref name="fired"/>.
+    /// <paramref name="deadLatents"/> holds the indices of the dead latents (empty: no auxiliary loss). Only their
+    /// columns of z are ranked, which picks the same top k_aux as masking the rest to zero, at a fraction of the cost.
+    /// </summary>
+    public static Tensor Loss(TopKSae sae, Tensor x, Tensor deadLatents, double auxWeight, Tensor? fired = null)
+    {
+        using var scope = NewDisposeScope();
+        var z = sae.PreActivation(x);
+        var (values, indices) = sae.Sparsify(z);
+        var xHat = sae.Decode(values, indices);
+        var totalVariance = x.sub(x.mean([0], keepdim: true)).pow(2).sum();
+        var fvu = xHat.sub(x).pow(2).sum().div(totalVariance);
+        if (fired is not null)
+        {
+            using var _ = no_grad();
+            var active = indices.masked_select(values.gt(0));
+            fired.index_fill_(0, active, true);
+        }
+        long deadCount = deadLatents.shape[0];
+        if (deadCount == 0 || auxWeight == 0) return fvu.MoveToOuterDisposeScope();
+
+        // e = x - x_hat, detached: L_aux teaches dead latents to explain what the live ones missed, not to move x_hat.
+        var residual = x.sub(xHat).detach();
+        int kAux = (int)Math.Min(sae.Config.KAux, deadCount);
+        var (auxValues, auxPositions) = z.index_select(1, deadLatents).relu().topk(kAux, dim: 1);
+        var auxIndices = deadLatents.index_select(0, auxPositions.reshape(-1)).view_as(auxPositions);
+        var residualHat = sae.DecodeResidual(auxValues, auxIndices);
+        double scale = Math.Min((double)deadCount / sae.Config.KAux, 1.0);
+        var aux = residualHat.sub(residual).pow(2).sum().div(totalVariance).mul(scale);
+        return fvu.add(aux.mul(auxWeight)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>sum ||x_hat - x||^2 / sum ||x - mean(x)||^2 over all rows (eval mode, no gradient).</summary>
+    public static double Fvu(TopKSae sae, Tensor x, int batchSize = 8192)
+    {
+        sae.eval();
+        using var _ = no_grad();
+        using var outer = NewDisposeScope();
+        double err = 0;
+        var mean = x.mean([0], keepdim: true);
+        double total = x.sub(mean).pow(2).sum().item<float>();
+        for (long start = 0; start < x.shape[0]; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var batch = x.slice(0, start, Math.Min(x.shape[0], start + batchSize), 1);
+            err += sae.Reconstruct(batch).sub(batch).pow(2).sum().item<float>();
+        }
+        return total == 0 ? double.NaN : err / total;
+    }
+}

@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using PopSteer.Core.Data;
+using PopSteer.Core.Model;
+using PopSteer.Core.Scoring;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PopSteer.Core.Training;
+
+/// <summary>
+/// Trains SASRec with full-softmax cross-entropy over all items at every position of each window
+/// (<see cref="TrainingWindows"/>), Adam, and early stopping on validation NDCG@10. Cancelling keeps the best
+/// epoch's weights and returns normally.
+/// </summary>
+public static class SasRecTrainer
+{
+    public static TrainingResult Train(SasRec model, LeaveOneOutSplit split, SasRecTrainingOptions options, Device? device = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        device ??= CPU;
+        int maxLength = model.Config.MaxLength;
+        var windows = TrainingWindows.Plan(split.TrainSequences, maxLength, options.WindowStride == 0 ? Math.Max(1, maxLength / 2) : Math.Min(options.WindowStride, maxLength));
+        if (windows.Targets == 0) throw new InvalidOperationException("No training sample: every user has fewer than two training items.");
+        model.to(device);
+        using var optimizer = optim.Adam(model.parameters(), options.LearningRate);
+        var rng = new Random(options.Seed);
+        var order = Enumerable.Range(0, windows.Items.Count).ToArray();
+        var history = new List<TrainingProgress>();
+        var clock = Stopwatch.StartNew();
+        Dictionary<string, Tensor>? best = null;
+        double bestNdcg = double.NegativeInfinity;
+        int bestEpoch = 0, epoch = 0, sinceBest = 0;
+        double lastLoss = double.NaN;
+        bool cancelled = false;
+
+        try
+        {
+            while (epoch < options.MaxEpochs)
+            {
+                model.train();
+                rng.Shuffle(order);
+                double lossSum = 0;
+                long lossTargets = 0;
+                int next = 0;
+                while (next < order.Length)
+                {
+                    if (cancellationToken.IsCancellationRequested) { cancelled = true; break; }
+                    int first = next;
+                    long batchTargets = 0;
+                    while (next < order.Length && batchTargets < options.BatchSize) batchTargets += windows.Items[order[next++]].ScoredTargets;
+                    lossSum += Step(model, optimizer, split.TrainSequences, windows, order.AsSpan(first, next - first), device) * batchTargets;
+                    lossTargets += batchTargets;
+                }
+                if (cancelled) break;
+                epoch++;
+                lastLoss = lossSum / lossTargets;
+                double ndcg = ValidationNdcg(model, split.Validation.Count > 0 ? split.Validation : split.Test, options.EvalBatchSize, device);
+                bool improved = ndcg > bestNdcg;
+                if (improved)
+                {
+                    bestNdcg = ndcg;
+                    bestEpoch = epoch;
+                    sinceBest = 0;
+                    DisposeAll(best);
+                    best = Snapshot(model);
+                }
+                else sinceBest++;
+                var elapsed = clock.Elapsed;
+                var report = new TrainingProgress("sasrec", epoch, options.MaxEpochs, lastLoss, "valid ndcg@10", ndcg, bestNdcg, improved, elapsed,
+                    TimeSpan.FromSeconds(elapsed.TotalSeconds / epoch * Math.Min(options.MaxEpochs - epoch, Math.Max(0, options.Patience - sinceBest + Math.Max(0, options.MinEpochs - epoch)))));
+                history.Add(report);
+                progress?.Report(report);
+                if (sinceBest >= options.Patience && epoch >= options.MinEpochs) break;
+            }
+            if (best is not null) Restore(model, best);
+        }
+        finally
+        {
+            DisposeAll(best);
+            model.eval();
+        }
+        return new TrainingResult(epoch, bestEpoch, double.IsNegativeInfinity(bestNdcg) ? double.NaN : bestNdcg, lastLoss, cancelled, clock.Elapsed) { History = history };
+    }
+
+    /// <summary>One optimiser step over a batch of windows; returns the mean cross-entropy over its scored targets.</summary>
+    private static double Step(SasRec model, optim.Optimizer optimizer, IReadOnlyList<int[]> sequences, TrainingWindows windows, ReadOnlySpan<int> batch, Device device)
+    {
+        using var scope = NewDisposeScope();
+        int width = 0;
+        foreach (var w in batch) width = Math.Max(width, windows.Items[w].Length);
+        var inputs = new long[batch.Length * width];
+        var targets = new long[batch.Length * width];
+        for (int b = 0; b < batch.Length; b++)
+        {
+            var w = windows.Items[batch[b]];
+            var s = sequences[w.User];
+            for (int p = 0; p < w.Length; p++)
+            {
+                inputs[b * width + p] = s[w.Start + p];
+                if (p >= w.FirstScored) targets[b * width + p] = s[w.Start + p + 1];
+            }
+        }
+        var input = tensor(inputs, [batch.Length, width], device: device);
+        var target = tensor(targets, device: device);
+        var hidden = model.forward(input).view(-1, model.Config.Dim);
+        // Only scored positions reach the full-catalogue softmax: the output layer dominates the cost.
+        var scored = target.nonzero().squeeze(1);
+        var logits = hidden.index_select(0, scored).matmul(model.ItemEmbeddings.t());
+        var loss = nn.functional.cross_entropy(logits, target.index_select(0, scored));
+        optimizer.zero_grad();
+        loss.backward();
+        optimizer.step();
+        return loss.item<float>();
+    }
+
+    /// <summary>NDCG@10 of full-ranking next-item prediction (padding excluded, history not masked), as RankingEvaluator counts it.</summary>
+    public static double ValidationNdcg(SasRec model, IReadOnlyList<EvaluationCase> cases, int batchSize, Device device)
+    {
+        if (cases.Count == 0) return 0;
+        model.eval();
+        using var _ = no_grad();
+        double sum = 0;
+        for (int start = 0; start < cases.Count; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var batch = cases.Skip(start).Take(batchSize).ToArray();
+            var (items, lengths) = HistoryBatch.Create(batch.Select(c => c.History).ToArray(), model.Config.MaxLength, model.Config.ItemCount, device);
+            var scores = model.UserVectors(items, lengths).matmul(model.ItemEmbeddings.t());
+            scores.select(1, 0).fill_(float.NegativeInfinity);
+            int k = (int)Math.Min(10, scores.shape[1]);
+            var top = scores.topk(k, dim: 1).indexes.cpu().data<long>().ToArray();
+            for (int b = 0; b < batch.Length; b++)
+                for (int r = 0; r < k; r++)
+                    if (top[b * k + r] == batch[b].Target) { sum += 1.0 / Math.Log2(r + 2); break; }
+        }
+        return sum / cases.Count;
+    }
+
+    internal static Dictionary<string, Tensor> Snapshot(nn.Module model)
+    {
+        var copy = new Dictionary<string, Tensor>();
+        foreach (var (name, t) in model.state_dict())
+        {
+            var c = t.detach().clone();
+            c.DetachFromDisposeScope();
+            copy[name] = c;
+        }
+        return copy;
+    }
+
+    internal static void Restore(nn.Module model, Dictionary<string, Tensor> snapshot)
+    {
+        using var _ = no_grad();
+        foreach (var (name, t) in model.state_dict()) t.copy_(snapshot[name]);
+    }
+
+    internal static void DisposeAll(Dictionary<string, Tensor>? tensors)
+    {
+        if (tensors is null) return;
+        foreach (var t in tensors.Values) t.Dispose();
+        tensors.Clear();
+    }
+}

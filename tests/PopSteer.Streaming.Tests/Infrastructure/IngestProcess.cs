@@ -1,0 +1,78 @@
+using System.Diagnostics;
+
+namespace PopSteer.Streaming.Tests.Infrastructure;
+
+/// <summary>
+/// The built PopSteer.Ingest.dll run as a real child process (dotnet PopSteer.Ingest.dll), configured through
+/// environment variables, so a test can kill -9 it. Output is kept for failure messages.
+/// </summary>
+public sealed class IngestProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _output = [];
+
+    private IngestProcess(Process process) => _process = process;
+
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public string Output
+    {
+        get { lock (_output) return string.Join('\n', _output.TakeLast(80)); }
+    }
+
+    public static IngestProcess Start(TestSettings settings)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "PopSteer.Ingest.dll");
+        if (!File.Exists(dll) || !File.Exists(Path.ChangeExtension(dll, ".runtimeconfig.json")))
+            throw new FileNotFoundException("PopSteer.Ingest.dll (with its runtimeconfig) is not next to the tests; build tests/PopSteer.Streaming.Tests.", dll);
+        var start = new ProcessStartInfo("dotnet", [dll])
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (key, value) in settings.AsEnvironment()) start.Environment[key] = value;
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Logging__Console__FormatterName"] = "simple";
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var ingest = new IngestProcess(process);
+        process.OutputDataReceived += (_, e) => ingest.Record(e.Data);
+        process.ErrorDataReceived += (_, e) => ingest.Record(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return ingest;
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs, nothing is flushed or committed.</summary>
+    public void KillHard()
+    {
+        if (_process.HasExited) return;
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit(10_000);
+    }
+
+    /// <summary>SIGTERM: the host's graceful shutdown (finish the batch, commit, leave the group).</summary>
+    public bool Terminate(TimeSpan timeout)
+    {
+        if (_process.HasExited) return true;
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            kill.WaitForExit();
+        return _process.WaitForExit(timeout);
+    }
+
+    public void Dispose()
+    {
+        KillHard();
+        _process.Dispose();
+    }
+
+    private void Record(string? line)
+    {
+        if (line is null) return;
+        lock (_output) _output.Add(line);
+    }
+}
