@@ -86,13 +86,13 @@ public sealed class ScorerWorker(
         logger.LogInformation("Scorer {Instance} stopped after {Batches} batches", _instance, _batchNumber);
     }
 
-    /// <summary>Collects up to MaxBatchSize signals, waiting at most MaxWait after the first one.</summary>
+    /// <summary>Collects up to MaxBatchSize signals, waiting at most MaxBatchWait after the first one.</summary>
     private void Assemble(IConsumer<string, byte[]> consumer, CancellationToken stoppingToken)
     {
         var clock = Stopwatch.StartNew();
         while (_batch.Count < _options.MaxBatchSize && !stoppingToken.IsCancellationRequested)
         {
-            var timeout = _batch.Count == 0 ? IdlePoll : _options.MaxWait - clock.Elapsed;
+            var timeout = _batch.Count == 0 ? IdlePoll : _options.MaxBatchWait - clock.Elapsed;
             if (timeout < TimeSpan.Zero) break;
             ConsumeResult<string, byte[]>? result;
             try

@@ -12,8 +12,8 @@ public sealed class ScoringOptions
     public int MaxBatchSize { get; set; } = 256;
 
     /// <summary>Longest a batch waits for more signals after its first one arrived.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "Scoring:MaxWait must be between 00:00:00 and 00:01:00.")]
-    public TimeSpan MaxWait { get; set; } = TimeSpan.FromMilliseconds(50);
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "Scoring:MaxBatchWait must be between 00:00:00 and 00:01:00.")]
+    public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Length of each recommendation list.</summary>
     [Range(1, 1000, ErrorMessage = "Scoring:TopK must be between 1 and 1000.")]

@@ -26,14 +26,16 @@ public sealed class ScorerTestHost : IAsyncDisposable
     private readonly MeterListener _listener = new();
     private readonly Dictionary<string, long> _counters = new(StringComparer.Ordinal);
 
-    public ScorerTestHost(TestSettings settings, string cacheDirectory, IDictionary<string, string?>? overrides = null)
+    /// <param name="alsoHost">Other services to host beside the Scorer (e.g. AddIngest for the whole pipeline).</param>
+    public ScorerTestHost(TestSettings settings, string cacheDirectory, IDictionary<string, string?>? overrides = null,
+        Action<IServiceCollection, IConfiguration>? alsoHost = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         var values = new Dictionary<string, string?>(settings.Values)
         {
             ["Scoring:GroupId"] = $"scorer-{Guid.NewGuid():N}",
             ["Scoring:MaxBatchSize"] = "64",
-            ["Scoring:MaxWait"] = "00:00:00.020",
+            ["Scoring:MaxBatchWait"] = "00:00:00.020",
             ["Scoring:ModelCacheDirectory"] = cacheDirectory,
             ["Scoring:ModelPollInterval"] = "00:10:00", // swaps in these tests come from announcements only
             ["Steering:Alpha"] = "1.0",
@@ -41,6 +43,7 @@ public sealed class ScorerTestHost : IAsyncDisposable
         foreach (var (k, v) in overrides ?? new Dictionary<string, string?>()) values[k] = v;
         builder.Configuration.AddInMemoryCollection(values);
         builder.Services.AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).AddFilter("StackExchange.Redis", LogLevel.Warning).AddFilter("Microsoft", LogLevel.Warning));
+        alsoHost?.Invoke(builder.Services, builder.Configuration);
         builder.Services.AddScorer(builder.Configuration);
         _host = builder.Build();
         _configuration = builder.Configuration;
