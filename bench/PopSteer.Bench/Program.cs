@@ -7,6 +7,7 @@ using PopSteer.Bench;
 //   synthetic --users U --items I --interactions N [--epochs E]  generates data, then as fit
 var mode = args.Length > 0 ? args[0] : "scoring";
 var opts = Args.Parse(args.Skip(1).ToArray());
+PopSteer.Core.TorchRuntime.ConfigureThreads(opts.Int("threads", 0));
 var clock = Stopwatch.StartNew();
 int rc = mode switch
 {

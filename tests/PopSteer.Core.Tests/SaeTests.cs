@@ -1,0 +1,83 @@
+using PopSteer.Core.Model;
+using PopSteer.Core.Training;
+using static TorchSharp.torch;
+
+namespace PopSteer.Core.Tests;
+
+public class SaeTests
+{
+    [Fact]
+    public void TopK_keeps_the_k_largest_positive_pre_activations()
+    {
+        random.manual_seed(1);
+        using var sae = new TopKSae(new SaeConfig { InputDim = 4, Width = 6, K = 3, KAux = 2 });
+        using var z = tensor(new float[] { 0.5f, -1f, 3f, 2f, -0.1f, 1f, /* row 2 */ -3f, -2f, 0.2f, -1f, -4f, -5f }, [2, 6]);
+        var (values, indices) = sae.Sparsify(z);
+        using (values)
+        using (indices)
+        {
+            Assert.Equal(new long[] { 2, 3, 5 }, indices[0].data<long>().ToArray());
+            Assert.Equal(new float[] { 3f, 2f, 1f }, values[0].data<float>().ToArray());
+            // Only one positive entry in row 2: the other two picks are ReLU'd to zero and decode to nothing.
+            Assert.Equal(new float[] { 0.2f, 0f, 0f }, values[1].data<float>().ToArray());
+        }
+    }
+
+    [Fact]
+    public void Sparse_decode_equals_the_dense_a_times_W_dec_plus_b_dec()
+    {
+        random.manual_seed(2);
+        using var sae = new TopKSae(new SaeConfig { InputDim = 8, Width = 32, K = 4, KAux = 16 });
+        using var x = randn(5, 8);
+        using var z = sae.PreActivation(x);
+        var (values, indices) = sae.Sparsify(z);
+        using var sparse = sae.Decode(values, indices);
+        using var dense = zeros(5, 32).scatter_(1, indices, values);
+        using var expected = dense.matmul(sae.DecoderWeight).add(sae.named_parameters().Single(p => p.name == "decoder_bias").parameter);
+        Assert.True(sparse.allclose(expected, rtol: 1e-5, atol: 1e-6));
+        // Init: unit-norm decoder rows, encoder = decoder, zero biases.
+        using var norms = sae.DecoderWeight.norm(1);
+        Assert.True(norms.allclose(ones(32), rtol: 1e-5, atol: 1e-6));
+        values.Dispose();
+        indices.Dispose();
+    }
+
+    [Fact]
+    public void Training_lowers_the_loss_and_reaches_a_low_fvu_on_sparse_synthetic_vectors()
+    {
+        // x = 2 of 12 random dictionary atoms with positive weights, in d = 16: a TopK SAE with k = 4 can explain it.
+        random.manual_seed(3);
+        using var atoms = randn(12, 16);
+        Tensor Sample(int n)
+        {
+            using var scope = NewDisposeScope();
+            var choice = randint(0, 12, [n, 2]);
+            var weights = rand(n, 2).add(0.5);
+            var x = atoms.index_select(0, choice.reshape(-1)).view(n, 2, 16).mul(weights.unsqueeze(-1)).sum(1);
+            return x.MoveToOuterDisposeScope();
+        }
+        using var train = Sample(4000);
+        using var valid = Sample(500);
+        using var sae = new TopKSae(new SaeConfig { InputDim = 16, Width = 64, K = 4, KAux = 32 });
+        double before = SaeTrainer.Fvu(sae, valid);
+        var result = SaeTrainer.Train(sae, train, valid, new SaeTrainingOptions { BatchSize = 256, MaxEpochs = 25, Patience = 25 });
+        Assert.True(result.History[^1].Loss < result.History[0].Loss, $"loss {result.History[0].Loss} -> {result.History[^1].Loss}");
+        Assert.True(result.BestMetric < 0.1, $"validation FVU {result.BestMetric} (before training {before})");
+        Assert.Equal(result.BestMetric, SaeTrainer.Fvu(sae, valid), 4); // the best checkpoint is what the module holds
+    }
+
+    [Fact]
+    public void The_auxiliary_loss_only_adds_when_latents_are_dead()
+    {
+        random.manual_seed(4);
+        using var sae = new TopKSae(new SaeConfig { InputDim = 8, Width = 32, K = 2, KAux = 16 });
+        using var x = randn(64, 8);
+        using var none = zeros(0, dtype: ScalarType.Int64);
+        using var someDead = arange(16, 32, dtype: ScalarType.Int64);
+        using var plain = SaeTrainer.Loss(sae, x, none, 0.5);
+        using var withAux = SaeTrainer.Loss(sae, x, someDead, 0.5);
+        using var noWeight = SaeTrainer.Loss(sae, x, someDead, 0.0);
+        Assert.True(withAux.item<float>() > plain.item<float>());
+        Assert.Equal(plain.item<float>(), noWeight.item<float>());
+    }
+}
