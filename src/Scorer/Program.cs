@@ -1,3 +1,7 @@
+using PopSteer.Scorer;
+using PopSteer.Streaming.Configuration;
+
 var builder = Host.CreateApplicationBuilder(args);
-var host = builder.Build();
-host.Run();
+builder.Configuration.AddPopSteerConfigDirectory();
+builder.Services.AddScorer(builder.Configuration);
+builder.Build().Run();

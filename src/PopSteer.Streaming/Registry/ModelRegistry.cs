@@ -1,0 +1,226 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly;
+using PopSteer.Core.Storage;
+using PopSteer.Streaming.Configuration;
+using PopSteer.Streaming.Contracts;
+using PopSteer.Streaming.Resilience;
+using StackExchange.Redis;
+
+namespace PopSteer.Streaming.Registry;
+
+/// <summary>
+/// Model versions in Redis: verified model directories stored by content, one atomically moved <c>current</c>
+/// pointer, and an announcement on the models topic each time it moves. Layout: see <see cref="RegistryKeys"/>.
+/// </summary>
+public sealed class ModelRegistry
+{
+    // Stores the files, records the version once (first publish time wins) and moves `current`, all in one step:
+    // a scorer that reads `current` always finds a complete version behind it. Re-publishing the same content
+    // rewrites its files, which also heals a copy that was damaged in Redis.
+    private const string PublishScript = """
+        redis.call('DEL', KEYS[1])
+        for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+        if redis.call('EXISTS', KEYS[2]) == 0 then
+          redis.call('HSET', KEYS[2], 'publishedAt', ARGV[2], 'manifestSha256', ARGV[3], 'files', (#ARGV - 4) / 2, 'bytes', ARGV[4])
+          redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+        end
+        redis.call('SET', KEYS[4], ARGV[1])
+        return redis.call('HGET', KEYS[2], 'publishedAt')
+        """;
+
+    // Re-points `current` only at a version that exists, in one step.
+    private const string RollbackScript = """
+        if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+        redis.call('SET', KEYS[2], ARGV[1])
+        return redis.call('HGET', KEYS[1], 'manifestSha256')
+        """;
+
+    private readonly IConnectionMultiplexer _redis;
+    private readonly ResiliencePipeline _pipeline;
+    private readonly ModelAnnouncer? _announcer;
+    private readonly ILogger<ModelRegistry> _logger;
+    private readonly RegistryKeys _keys;
+
+    /// <param name="announcer">Needed by <see cref="PublishAsync"/> and <see cref="RollbackAsync"/> only; reading needs no Kafka.</param>
+    public ModelRegistry(
+        IConnectionMultiplexer redis,
+        StreamingResilience resilience,
+        IOptions<RedisOptions> options,
+        ILogger<ModelRegistry> logger,
+        ModelAnnouncer? announcer = null)
+    {
+        _redis = redis;
+        _pipeline = resilience.Redis;
+        _announcer = announcer;
+        _logger = logger;
+        _keys = new RegistryKeys(options.Value.KeyPrefix);
+    }
+
+    private IDatabase Db => _redis.GetDatabase();
+
+    /// <summary>
+    /// Verifies <paramref name="modelDirectory"/> (SHA-256 of every file its manifest lists), stores it as the
+    /// version named by its content, points <c>current</c> at it and announces it.
+    /// </summary>
+    /// <exception cref="ModelRegistryException">The directory is not a valid model directory.</exception>
+    public async Task<ModelVersionInfo> PublishAsync(string modelDirectory, CancellationToken cancellationToken = default)
+    {
+        var announcer = _announcer ?? throw new InvalidOperationException("Publishing needs a ModelAnnouncer (Kafka) to announce the new version.");
+        var dir = Path.GetFullPath(modelDirectory);
+        ModelManifest manifest;
+        try
+        {
+            manifest = ModelDirectory.Verify(dir);
+        }
+        catch (Exception e) when (e is ModelFormatException or IOException or UnauthorizedAccessException)
+        {
+            throw new ModelRegistryException($"Cannot publish '{dir}': {e.Message}", e);
+        }
+
+        var manifestBytes = await File.ReadAllBytesAsync(Path.Combine(dir, ModelVersionId.ManifestFileName), cancellationToken);
+        var manifestSha = ModelVersionId.Sha256Hex(manifestBytes);
+        var version = ModelVersionId.FromManifestSha(manifestSha);
+
+        var args = new List<RedisValue> { version, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), manifestSha, 0 };
+        long bytes = manifestBytes.Length;
+        args.Add(ModelVersionId.ManifestFileName);
+        args.Add(manifestBytes);
+        foreach (var name in manifest.Files.Keys.Order(StringComparer.Ordinal))
+        {
+            var content = await File.ReadAllBytesAsync(Path.Combine(dir, name), cancellationToken);
+            bytes += content.Length;
+            args.Add(name);
+            args.Add(content);
+        }
+        args[3] = bytes;
+
+        RedisKey[] keys = [_keys.Files(version), _keys.Meta(version), _keys.Versions, _keys.Current];
+        var publishedAtMs = (long)await _pipeline.ExecuteAsync(
+            async _ => await Db.ScriptEvaluateAsync(PublishScript, keys, [.. args]),
+            cancellationToken);
+        var publishedAt = DateTimeOffset.FromUnixTimeMilliseconds(publishedAtMs);
+        _logger.LogInformation("Published model {Version} ({Files} files, {Bytes} bytes) from {Directory}; current -> {Version}",
+            version, (args.Count - 4) / 2, bytes, dir, version);
+
+        await announcer.AnnounceAsync(new ModelAnnouncement
+        {
+            Version = version,
+            PublishedAt = publishedAt,
+            ManifestSha256 = manifestSha,
+            Reason = "publish",
+        }, cancellationToken);
+        return new ModelVersionInfo(version, publishedAt, manifestSha, (args.Count - 4) / 2, bytes, IsCurrent: true);
+    }
+
+    /// <summary>The version <c>current</c> points at, or null when nothing was ever published.</summary>
+    public async Task<string?> GetCurrentAsync(CancellationToken cancellationToken = default)
+    {
+        var value = await _pipeline.ExecuteAsync(async _ => await Db.StringGetAsync(_keys.Current), cancellationToken);
+        return value.IsNullOrEmpty ? null : value.ToString();
+    }
+
+    /// <summary>Every stored version, oldest first.</summary>
+    public async Task<IReadOnlyList<ModelVersionInfo>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var current = await GetCurrentAsync(cancellationToken);
+        var versions = await _pipeline.ExecuteAsync(
+            async _ => await Db.SortedSetRangeByRankAsync(_keys.Versions, 0, -1, Order.Ascending),
+            cancellationToken);
+        var batch = Db.CreateBatch();
+        var metas = versions.Select(v => batch.HashGetAllAsync(_keys.Meta(v.ToString()))).ToArray();
+        batch.Execute();
+        var result = new List<ModelVersionInfo>(versions.Length);
+        for (int i = 0; i < versions.Length; i++)
+        {
+            var version = versions[i].ToString();
+            var meta = (await metas[i]).ToDictionary(e => e.Name.ToString(), e => e.Value);
+            result.Add(new ModelVersionInfo(
+                version,
+                DateTimeOffset.FromUnixTimeMilliseconds((long)meta.GetValueOrDefault("publishedAt", 0)),
+                meta.GetValueOrDefault("manifestSha256", RedisValue.EmptyString).ToString(),
+                (int)meta.GetValueOrDefault("files", 0),
+                (long)meta.GetValueOrDefault("bytes", 0),
+                version == current));
+        }
+        return result;
+    }
+
+    /// <summary>Points <c>current</c> back at a stored version and announces it.</summary>
+    /// <exception cref="ModelRegistryException">The version is not in the registry.</exception>
+    public async Task<ModelVersionInfo> RollbackAsync(string version, CancellationToken cancellationToken = default)
+    {
+        var announcer = _announcer ?? throw new InvalidOperationException("Rolling back needs a ModelAnnouncer (Kafka) to announce the version.");
+        var result = await _pipeline.ExecuteAsync(
+            async _ => await Db.ScriptEvaluateAsync(RollbackScript, [_keys.Meta(version), _keys.Current], [version]),
+            cancellationToken);
+        if (result.IsNull)
+            throw new ModelRegistryException($"Model version '{version}' is not in the registry (run `popsteer models` to list the stored versions).");
+        var info = (await ListAsync(cancellationToken)).Single(v => v.Version == version);
+        _logger.LogInformation("Rolled back: current -> {Version}", version);
+        await announcer.AnnounceAsync(new ModelAnnouncement
+        {
+            Version = version,
+            PublishedAt = DateTimeOffset.UtcNow,
+            ManifestSha256 = info.ManifestSha256,
+            Reason = "rollback",
+        }, cancellationToken);
+        return info;
+    }
+
+    /// <summary>
+    /// Writes a stored version's files into <paramref name="targetDirectory"/> and verifies them again (manifest
+    /// hash against the version id, every file against the manifest). A corrupt copy is refused and nothing is
+    /// left behind; an existing target directory is replaced only by a verified copy.
+    /// </summary>
+    /// <returns>The verified manifest.</returns>
+    /// <exception cref="ModelRegistryException">Unknown version, or the stored copy does not verify.</exception>
+    public async Task<ModelManifest> DownloadAsync(string version, string targetDirectory, CancellationToken cancellationToken = default)
+    {
+        var target = Path.GetFullPath(targetDirectory);
+        var files = await _pipeline.ExecuteAsync(async _ => await Db.HashGetAllAsync(_keys.Files(version)), cancellationToken);
+        if (files.Length == 0)
+            throw new ModelRegistryException($"Model version '{version}' is not in the registry (key {_keys.Files(version)} is empty).");
+
+        var staging = target + ".partial-" + Guid.NewGuid().ToString("N")[..8];
+        Directory.CreateDirectory(staging);
+        try
+        {
+            byte[]? manifestBytes = null;
+            foreach (var entry in files)
+            {
+                var name = entry.Name.ToString();
+                if (name != Path.GetFileName(name) || name is "." or "..")
+                    throw new ModelRegistryException($"Model version '{version}' is corrupt: stored file name '{name}' is not a plain file name.");
+                byte[] content = entry.Value!;
+                if (name == ModelVersionId.ManifestFileName) manifestBytes = content;
+                await File.WriteAllBytesAsync(Path.Combine(staging, name), content, cancellationToken);
+            }
+            if (manifestBytes is null)
+                throw new ModelRegistryException($"Model version '{version}' is corrupt: it has no {ModelVersionId.ManifestFileName}.");
+            var manifestSha = ModelVersionId.Sha256Hex(manifestBytes);
+            if (ModelVersionId.FromManifestSha(manifestSha) != version)
+                throw new ModelRegistryException(
+                    $"Model version '{version}' is corrupt: its stored {ModelVersionId.ManifestFileName} hashes to {manifestSha}, which is not this version.");
+            ModelManifest manifest;
+            try
+            {
+                manifest = ModelDirectory.Verify(staging);
+            }
+            catch (ModelFormatException e)
+            {
+                // Name the file, not the temporary staging path it was checked in.
+                var reason = e.Message.Replace(staging + Path.DirectorySeparatorChar, "", StringComparison.Ordinal);
+                throw new ModelRegistryException($"Model version '{version}' is corrupt: {reason}", e);
+            }
+
+            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+            Directory.Move(staging, target);
+            return manifest;
+        }
+        finally
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+    }
+}

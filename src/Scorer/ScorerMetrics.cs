@@ -1,0 +1,77 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
+
+namespace PopSteer.Scorer;
+
+/// <summary>
+/// The Scorer's instruments on the Meter "PopSteer.Scorer", for any metrics exporter (OpenTelemetry, dotnet-counters)
+/// or an in-process <see cref="MeterListener"/>.
+/// </summary>
+public sealed class ScorerMetrics : IDisposable
+{
+    public const string MeterName = "PopSteer.Scorer";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _batches;
+    private readonly Counter<long> _signals;
+    private readonly Counter<long> _usersScored;
+    private readonly Counter<long> _fallbacks;
+    private readonly Counter<long> _failedBatches;
+    private readonly Counter<long> _steeringRefused;
+    private readonly Counter<long> _modelsRefused;
+    private readonly Histogram<double> _batchDuration;
+    private readonly Histogram<double> _latency;
+    private readonly Histogram<int> _batchSize;
+    private volatile string _modelVersion = "";
+    private double _alpha = double.NaN;
+    private int _neurons = -1;
+
+    public ScorerMetrics(IMeterFactory meterFactory, IOptions<ScoringOptions> options)
+    {
+        _meter = meterFactory.Create(MeterName);
+        Served = new ServedExposureWindow(options.Value.MetricsWindow);
+        _batches = _meter.CreateCounter<long>("popsteer.scorer.batches", "{batch}", "Micro-batches scored and committed.");
+        _signals = _meter.CreateCounter<long>("popsteer.scorer.signals", "{signal}", "Users-changed signals consumed (before de-duplication).");
+        _usersScored = _meter.CreateCounter<long>("popsteer.scorer.users_scored", "{user}", "Recommendations published.");
+        _fallbacks = _meter.CreateCounter<long>("popsteer.scorer.fallbacks", "{user}", "Users without scorable history (fallback list or none).");
+        _failedBatches = _meter.CreateCounter<long>("popsteer.scorer.batches_failed", "{batch}", "Batches that failed and will be consumed again.");
+        _steeringRefused = _meter.CreateCounter<long>("popsteer.scorer.steering_refused", "{value}", "Invalid steering values refused.");
+        _modelsRefused = _meter.CreateCounter<long>("popsteer.scorer.models_refused", "{version}", "Model versions refused (corrupt or unloadable).");
+        _batchDuration = _meter.CreateHistogram<double>("popsteer.scorer.batch.duration", "ms", "From batch assembled to offsets committed.");
+        _latency = _meter.CreateHistogram<double>("popsteer.scorer.latency", "ms", "Event entering Kafka to its recommendation being generated.");
+        _batchSize = _meter.CreateHistogram<int>("popsteer.scorer.batch.size", "{user}", "Distinct users per batch.");
+        _meter.CreateObservableGauge("popsteer.scorer.served.tail_share", () => Served.TailShare, null, "Share of served slots that are tail items, over the sliding window.");
+        _meter.CreateObservableGauge("popsteer.scorer.served.gini", () => Served.Gini, null, "Gini@K of served exposure over the sliding window.");
+        _meter.CreateObservableGauge("popsteer.scorer.alpha", () => Volatile.Read(ref _alpha), null, "Steering alpha of the last batch.");
+        _meter.CreateObservableGauge("popsteer.scorer.neurons", () => Volatile.Read(ref _neurons), null, "Steered neurons N of the last batch.");
+        _meter.CreateObservableGauge("popsteer.scorer.model", () => new Measurement<int>(1, new KeyValuePair<string, object?>("version", _modelVersion)),
+            null, "Always 1; the version tag names the model serving now.");
+    }
+
+    public ServedExposureWindow Served { get; }
+
+    public string ModelVersion => _modelVersion;
+
+    public void BatchDone(int signals, int users, int fallbacks, double durationMs, ActiveSteering steering, string modelVersion)
+    {
+        _batches.Add(1);
+        _signals.Add(signals);
+        _usersScored.Add(users);
+        _fallbacks.Add(fallbacks);
+        _batchSize.Record(users);
+        _batchDuration.Record(durationMs);
+        Volatile.Write(ref _alpha, steering.Alpha);
+        Volatile.Write(ref _neurons, steering.Neurons);
+        _modelVersion = modelVersion;
+    }
+
+    public void Latency(double ms) => _latency.Record(ms);
+
+    public void BatchFailed() => _failedBatches.Add(1);
+
+    public void SteeringRefused() => _steeringRefused.Add(1);
+
+    public void ModelRefused() => _modelsRefused.Add(1);
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,253 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Confluent.Kafka;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PopSteer.Streaming.Contracts;
+using PopSteer.Streaming.Kafka;
+using PopSteer.Streaming.Resilience;
+using PopSteer.Streaming.Sequences;
+
+namespace PopSteer.Scorer;
+
+/// <summary>
+/// The scoring loop: users-changed signals -> micro-batch -> one pipelined Redis read -> one model call -> publish
+/// recommendations -> wait for every delivery report -> commit. One Kafka consumer for the process's life, on its own
+/// thread; <see cref="ExecuteAsync"/> returns that thread's task, so host shutdown waits for the batch in hand to be
+/// published and committed. A failed batch is not committed: its partitions are rewound and it is consumed again.
+/// </summary>
+public sealed class ScorerWorker(
+    KafkaClientFactory kafka,
+    SequenceStore sequences,
+    ModelHolder models,
+    SteeringControl steering,
+    BatchScorer scorer,
+    ScorerMetrics metrics,
+    StreamingResilience resilience,
+    IOptions<ScoringOptions> options,
+    IOptionsMonitor<SteeringOptions> steeringOptions,
+    ILogger<ScorerWorker> logger) : BackgroundService
+{
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan FailureBackoff = TimeSpan.FromSeconds(1);
+
+    private readonly ScoringOptions _options = options.Value;
+    private readonly string _instance = Guid.NewGuid().ToString("N")[..8];
+    private readonly List<ConsumeResult<string, byte[]>> _batch = [];
+    private long _batchNumber;
+    private ErrorCode _lastConsumeError = ErrorCode.NoError;
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        SteeringControl.ValidateAtStartup(steeringOptions.CurrentValue);
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Run(CancellationToken stoppingToken)
+    {
+        try
+        {
+            logger.LogInformation("Scorer {Instance} waiting for a model from the registry", _instance);
+            models.WaitForFirstModelAsync(stoppingToken).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        var topics = kafka.Topics;
+        using var producer = kafka.CreateProducer();
+        using var consumer = kafka.CreateConsumer<string, byte[]>(
+            _options.GroupId,
+            build: b => b.SetPartitionsRevokedHandler((_, revoked) => DropRevoked(revoked))
+                         .SetPartitionsLostHandler((_, lost) => DropRevoked(lost)));
+        consumer.Subscribe(topics.UsersChanged);
+        logger.LogInformation("Scorer {Instance} consuming {Topic} as group {Group}", _instance, topics.UsersChanged, _options.GroupId);
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            Assemble(consumer, stoppingToken);
+            if (_batch.Count == 0) continue;
+            // Once assembled, the batch is finished even if shutdown was requested meanwhile.
+            if (!TryProcess(consumer, producer, topics.Recommendations, topics.DeadLetter))
+            {
+                Rewind(consumer);
+                stoppingToken.WaitHandle.WaitOne(FailureBackoff);
+            }
+            _batch.Clear();
+        }
+
+        producer.Flush(TimeSpan.FromSeconds(10));
+        consumer.Close();
+        logger.LogInformation("Scorer {Instance} stopped after {Batches} batches", _instance, _batchNumber);
+    }
+
+    /// <summary>Collects up to MaxBatchSize signals, waiting at most MaxBatchWait after the first one.</summary>
+    private void Assemble(IConsumer<string, byte[]> consumer, CancellationToken stoppingToken)
+    {
+        var clock = Stopwatch.StartNew();
+        while (_batch.Count < _options.MaxBatchSize && !stoppingToken.IsCancellationRequested)
+        {
+            var timeout = _batch.Count == 0 ? IdlePoll : _options.MaxBatchWait - clock.Elapsed;
+            if (timeout < TimeSpan.Zero) break;
+            ConsumeResult<string, byte[]>? result;
+            try
+            {
+                result = consumer.Consume(timeout);
+            }
+            catch (ConsumeException e) when (!e.Error.IsFatal)
+            {
+                // E.g. the topic does not exist yet (no signal was ever produced): librdkafka recovers by itself.
+                if (e.Error.Code != _lastConsumeError) logger.LogWarning("Consuming {Topic}: {Reason}", kafka.Topics.UsersChanged, e.Error.Reason);
+                _lastConsumeError = e.Error.Code;
+                if (_batch.Count > 0) break;
+                stoppingToken.WaitHandle.WaitOne(IdlePoll);
+                continue;
+            }
+            _lastConsumeError = ErrorCode.NoError;
+            if (result is null)
+            {
+                if (_batch.Count > 0) break;
+                continue;
+            }
+            if (result.IsPartitionEOF) continue;
+            if (_batch.Count == 0) clock.Restart();
+            _batch.Add(result);
+        }
+    }
+
+    private bool TryProcess(IConsumer<string, byte[]> consumer, IProducer<string, byte[]> producer, string recommendationsTopic, string deadLetterTopic)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var batchId = $"{_instance}-{++_batchNumber}";
+        try
+        {
+            var model = models.AcquireForBatch();
+            var active = steering.Resolve(model);
+            var (users, invalid) = Distinct(_batch);
+            var stored = sequences.ReadManyAsync(users.Select(u => u.UserId).ToArray()).GetAwaiter().GetResult();
+            var scored = scorer.Score(model, active, users, stored, batchId, DateTimeOffset.UtcNow);
+
+            var deliveries = new List<Task>(scored.Count + invalid.Count);
+            foreach (var s in scored)
+                deliveries.Add(Produce(producer, recommendationsTopic,
+                    new Message<string, byte[]> { Key = s.Recommendation.UserId, Value = ScorerJsonContext.Serialize(s.Recommendation) }));
+            foreach (var (result, reason) in invalid)
+                deliveries.Add(Produce(producer, deadLetterTopic, DeadLetterFor(result, reason)));
+            // Commit only what is delivered: every report must be in before the offsets move.
+            Task.WhenAll(deliveries).GetAwaiter().GetResult();
+
+            var offsets = _batch
+                .GroupBy(r => r.TopicPartition)
+                .Select(g => new TopicPartitionOffset(g.Key, g.Max(r => r.Offset.Value) + 1))
+                .ToArray();
+            if (offsets.Length > 0) resilience.Kafka.Execute(() => consumer.Commit(offsets));
+
+            if (model.Version != metrics.ModelVersion) metrics.Served.Reset(model.Model.Groups);
+
+            var now = DateTimeOffset.UtcNow;
+            foreach (var s in scored)
+            {
+                metrics.Served.Add(s.InternalItems);
+                if (s.Recommendation.EnqueuedAt is { } enqueued) metrics.Latency((now - enqueued).TotalMilliseconds);
+            }
+            metrics.BatchDone(_batch.Count, scored.Count, users.Count - scored.Count(s => !s.Recommendation.Fallback),
+                Stopwatch.GetElapsedTime(started).TotalMilliseconds, active, model.Version);
+            return true;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            metrics.BatchFailed();
+            logger.LogError(e, "Batch {Batch} of {Signals} signals failed; nothing committed, it will be consumed again", batchId, _batch.Count);
+            return false;
+        }
+    }
+
+    private Task Produce(IProducer<string, byte[]> producer, string topic, Message<string, byte[]> message) =>
+        resilience.Kafka.ExecuteAsync(async ct => { await producer.ProduceAsync(topic, message, ct); }).AsTask();
+
+    /// <summary>One entry per user (the newest signal wins); signals that are not valid JSON go to the dead letter topic.</summary>
+    private static (List<UserSignal> Users, List<(ConsumeResult<string, byte[]> Result, string Reason)> Invalid) Distinct(
+        List<ConsumeResult<string, byte[]>> batch)
+    {
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        var users = new List<UserSignal>(batch.Count);
+        var invalid = new List<(ConsumeResult<string, byte[]>, string)>();
+        foreach (var result in batch)
+        {
+            UserChanged? signal;
+            try
+            {
+                signal = result.Message.Value is { Length: > 0 } bytes
+                    ? JsonSerializer.Deserialize(bytes, StreamingJsonContext.Default.UserChanged)
+                    : null;
+            }
+            catch (JsonException e)
+            {
+                invalid.Add((result, $"Not a UserChanged signal: {e.Message}"));
+                continue;
+            }
+            if (signal is null || string.IsNullOrEmpty(signal.UserId))
+            {
+                invalid.Add((result, "Not a UserChanged signal: empty payload or no userId."));
+                continue;
+            }
+            var entry = new UserSignal(signal.UserId, signal.EventTimestamp, signal.EnqueuedAt);
+            if (index.TryGetValue(signal.UserId, out var at))
+            {
+                if (users[at].EnqueuedAt is null || (entry.EnqueuedAt ?? DateTimeOffset.MinValue) >= users[at].EnqueuedAt) users[at] = entry;
+            }
+            else
+            {
+                index[signal.UserId] = users.Count;
+                users.Add(entry);
+            }
+        }
+        return (users, invalid);
+    }
+
+    private Message<string, byte[]> DeadLetterFor(ConsumeResult<string, byte[]> result, string reason)
+    {
+        var letter = new DeadLetter
+        {
+            Code = InvalidEventReason.MalformedJson,
+            Reason = reason,
+            Topic = result.Topic,
+            Partition = result.Partition.Value,
+            Offset = result.Offset.Value,
+            OriginalKey = result.Message.Key is null ? null : System.Text.Encoding.UTF8.GetBytes(result.Message.Key),
+            Original = result.Message.Value ?? [],
+            Source = "scorer",
+            FailedAt = DateTimeOffset.UtcNow,
+        };
+        return new Message<string, byte[]> { Key = result.Message.Key!, Value = JsonSerializer.SerializeToUtf8Bytes(letter, StreamingJsonContext.Default.DeadLetter) };
+    }
+
+    /// <summary>Seeks every partition of the failed batch back to its first offset in the batch.</summary>
+    private void Rewind(IConsumer<string, byte[]> consumer)
+    {
+        foreach (var first in _batch.GroupBy(r => r.TopicPartition).Select(g => new TopicPartitionOffset(g.Key, g.Min(r => r.Offset.Value))))
+        {
+            try
+            {
+                consumer.Seek(first);
+            }
+            catch (KafkaException e)
+            {
+                // Not ours any more (rebalanced): the new owner starts from the last committed offset anyway.
+                logger.LogWarning("Could not rewind {Partition}: {Reason}", first.TopicPartition, e.Error.Reason);
+            }
+        }
+    }
+
+    // Runs inside Consume on the loop thread: the partitions' signals go back to the group uncommitted.
+    private void DropRevoked(IEnumerable<TopicPartitionOffset> revoked)
+    {
+        var gone = revoked.Select(p => p.TopicPartition).ToHashSet();
+        _batch.RemoveAll(r => gone.Contains(r.TopicPartition));
+    }
+}

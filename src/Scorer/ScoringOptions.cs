@@ -1,0 +1,50 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace PopSteer.Scorer;
+
+/// <summary>Section "Scoring": how the Scorer batches, ranks and where it runs. Read once at start-up.</summary>
+public sealed class ScoringOptions
+{
+    public const string SectionName = "Scoring";
+
+    /// <summary>Most distinct signals taken into one micro-batch (one model call).</summary>
+    [Range(1, 100_000, ErrorMessage = "Scoring:MaxBatchSize must be between 1 and 100000.")]
+    public int MaxBatchSize { get; set; } = 256;
+
+    /// <summary>Longest a batch waits for more signals after its first one arrived.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "Scoring:MaxBatchWait must be between 00:00:00 and 00:01:00.")]
+    public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Length of each recommendation list.</summary>
+    [Range(1, 1000, ErrorMessage = "Scoring:TopK must be between 1 and 1000.")]
+    public int TopK { get; set; } = 10;
+
+    /// <summary>Leave items the user has already consumed out of the list (METHOD.md default: keep them).</summary>
+    public bool ExcludeSeen { get; set; }
+
+    /// <summary>What users with no scorable history (no item the model knows) get.</summary>
+    public FallbackMode Fallback { get; set; } = FallbackMode.SteeredGlobal;
+
+    /// <summary>cpu, cuda or auto.</summary>
+    [Required, RegularExpression("^(cpu|cuda|auto)$", ErrorMessage = "Scoring:Device must be cpu, cuda or auto.")]
+    public string Device { get; set; } = "cpu";
+
+    /// <summary>Consumer group of the users-changed consumer.</summary>
+    [Required(AllowEmptyStrings = false, ErrorMessage = "Scoring:GroupId must not be empty.")]
+    public string GroupId { get; set; } = "popsteer-scorer";
+
+    /// <summary>Where downloaded model versions are kept (one verified directory per version).</summary>
+    [Required(AllowEmptyStrings = false, ErrorMessage = "Scoring:ModelCacheDirectory must not be empty.")]
+    public string ModelCacheDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "popsteer-scorer-models");
+
+    /// <summary>
+    /// How often the model watcher re-reads the registry's <c>current</c> even without an announcement
+    /// (covers an announcement lost while this instance was subscribing).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00", ErrorMessage = "Scoring:ModelPollInterval must be between 100 ms and 1 hour.")]
+    public TimeSpan ModelPollInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Served lists kept for the sliding-window tail share and Gini metrics.</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Scoring:MetricsWindow must be between 1 and 1000000.")]
+    public int MetricsWindow { get; set; } = 2000;
+}

@@ -1,0 +1,290 @@
+using Microsoft.Extensions.DependencyInjection;
+using PopSteer.Core.Scoring;
+using PopSteer.Core.Storage;
+using PopSteer.Core.Testing;
+using PopSteer.Scorer;
+using PopSteer.Streaming.Contracts;
+using PopSteer.Streaming.Registry;
+using PopSteer.Streaming.Sequences;
+using PopSteer.Streaming.Tests.Infrastructure;
+using StackExchange.Redis;
+
+namespace PopSteer.Streaming.Tests.Scoring;
+
+/// <summary>
+/// The Scorer end to end against a real redis-server and the mock Kafka cluster over TCP, with tiny real models from
+/// the registry: sequences are written with the real SequenceStore and announced with UserChanged signals, as Ingest does.
+/// </summary>
+public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture kafka)
+    : IClassFixture<RedisServerFixture>, IClassFixture<KafkaFixture>, IAsyncLifetime
+{
+    private static readonly DateTimeOffset T0 = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private readonly ScratchDirectory _scratch = new();
+    private readonly TestSettings _settings = new(kafka.BootstrapServers, redis.ConnectionString);
+    private ServiceProvider _services = null!;
+    private long _offset;
+
+    public Task InitializeAsync()
+    {
+        _services = new ServiceCollection().AddLogging().AddPopSteerStreamingForTests(_settings).BuildServiceProvider();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        _scratch.Dispose();
+    }
+
+    private ModelRegistry Registry => _services.GetRequiredService<ModelRegistry>();
+    private SequenceStore Store => _services.GetRequiredService<SequenceStore>();
+    private string UsersChanged => _settings.UsersChangedTopic;
+    private string RecommendationsTopic => _settings["Kafka:Topics:Recommendations"];
+
+    private async Task<(string Dir, ModelVersionInfo Info)> PublishTinyModel(string name, int seed)
+    {
+        var dir = _scratch.Sub(name);
+        TinyModelFactory.Create(dir, items: 30, seed: seed);
+        return (dir, await Registry.PublishAsync(dir));
+    }
+
+    private ScorerTestHost Scorer(params (string Key, string? Value)[] overrides) =>
+        new(_settings, _scratch.Sub("cache-" + Guid.NewGuid().ToString("N")[..6]), overrides.ToDictionary(o => o.Key, o => o.Value));
+
+    /// <summary>Appends events like Ingest (one offset each) and emits one signal per user with the newest event.</summary>
+    private async Task IngestAsync(IReadOnlyList<(string User, string Item, DateTimeOffset At)> events)
+    {
+        var appends = events.Select(e => new SequenceAppend(e.User, e.Item, e.At, _settings.InteractionsTopic, 0, _offset++)).ToArray();
+        await Store.AppendAsync(appends);
+        var signals = events.GroupBy(e => e.User).Select(g => g.Last()).Select(e => new UserChanged
+        {
+            UserId = e.User,
+            LastEventId = $"{e.User}-{e.At.ToUnixTimeMilliseconds()}",
+            LastItemId = e.Item,
+            EventTimestamp = e.At,
+            EnqueuedAt = DateTimeOffset.UtcNow,
+            AppliedAt = DateTimeOffset.UtcNow,
+            Appended = 1,
+        });
+        await ScorerHostSignals(signals);
+    }
+
+    private Task ScorerHostSignals(IEnumerable<UserChanged> signals) => ScorerTestHost.SignalAsync(kafka.BootstrapServers, UsersChanged, signals);
+
+    /// <summary>Signals users again without changing their sequences (a new "event time" marks the round).</summary>
+    private Task SignalRoundAsync(IEnumerable<string> users, DateTimeOffset marker) =>
+        ScorerHostSignals(users.Select(u => new UserChanged
+        {
+            UserId = u, LastEventId = $"{u}-{marker.ToUnixTimeMilliseconds()}", LastItemId = "-", EventTimestamp = marker, EnqueuedAt = DateTimeOffset.UtcNow,
+        }));
+
+    /// <summary>Reads the recommendations topic from the start until <paramref name="done"/>; the topic appears with the first one.</summary>
+    private List<Recommendation> ReadUntil(Func<IReadOnlyList<Recommendation>, bool> done)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            try
+            {
+                return KafkaTestClient.ConsumeValuesUntil(kafka.BootstrapServers, RecommendationsTopic, ScorerJsonContext.Default.Recommendation, done, deadline - DateTime.UtcNow);
+            }
+            catch (Confluent.Kafka.ConsumeException e) when (e.Error.Code == Confluent.Kafka.ErrorCode.UnknownTopicOrPart && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(200);
+            }
+        }
+    }
+
+    private static bool AllHave(IReadOnlyList<Recommendation> seen, IEnumerable<string> users, DateTimeOffset marker)
+    {
+        var have = seen.Where(r => r.EventTimestamp == marker).Select(r => r.UserId).ToHashSet();
+        return users.All(have.Contains);
+    }
+
+    private static string[] Expected(PopSteerModel model, SequenceStore store, string user, double alpha, int neurons, int k = 10)
+    {
+        var history = BatchScorer.ToHistory(store.ReadAsync(user).GetAwaiter().GetResult(), model.Items, model.MaxLength);
+        var ranked = model.Recommend([history], ScoringMethod.PopSteer, model.PlanFor(alpha, neurons), k)[0];
+        return ranked.Select(r => model.Items.ToExternal(r.Item)).ToArray();
+    }
+
+    [Fact]
+    public async Task Every_users_last_recommendation_reflects_their_last_event_and_carries_the_current_version_and_alpha()
+    {
+        var (dir, info) = await PublishTinyModel("a", seed: 7);
+        using var model = PopSteerModel.Load(dir);
+        var known = model.Items.ExternalIds;
+        var random = new Random(11);
+        const int users = 150, events = 3000;
+        var log = new List<(string User, string Item, DateTimeOffset At)>(events);
+        for (int i = 0; i < events; i++)
+        {
+            var user = $"user-{random.Next(users)}";
+            // One item in ten is unknown to the model (kept in Redis, skipped at scoring).
+            var item = random.Next(10) == 0 ? $"new-item-{random.Next(100)}" : known[random.Next(known.Count)];
+            log.Add((user, item, T0.AddSeconds(i)));
+        }
+        // Users whose whole history is unknown to the model get the steered global fallback.
+        var coldUsers = Enumerable.Range(0, 3).Select(i => $"cold-{i}").ToArray();
+        foreach (var (cold, i) in coldUsers.Select((c, i) => (c, i))) log.Add((cold, $"new-item-{i}", T0.AddSeconds(events + i)));
+
+        await using var scorer = Scorer();
+        await scorer.StartAsync();
+        await scorer.WaitForModelAsync(Patience);
+        foreach (var chunk in log.Chunk(100)) await IngestAsync(chunk);
+
+        var last = log.GroupBy(e => e.User).ToDictionary(g => g.Key, g => g.Last().At);
+        var recs = ReadUntil(seen =>
+        {
+            var newest = seen.GroupBy(r => r.UserId).ToDictionary(g => g.Key, g => g.Max(r => r.EventTimestamp));
+            return last.All(kv => newest.TryGetValue(kv.Key, out var t) && t == kv.Value);
+        });
+
+        var lastRecs = recs.GroupBy(r => r.UserId).ToDictionary(g => g.Key, g => g.Last());
+        Assert.Equal(last.Keys.Order(), lastRecs.Keys.Order());
+        foreach (var (user, rec) in lastRecs)
+        {
+            Assert.Equal(last[user], rec.EventTimestamp);
+            Assert.Equal(info.Version, rec.ModelVersion);
+            Assert.Equal(1.0, rec.Alpha);
+            Assert.Equal(TinyModelFactory.SaeWidth, rec.Neurons);
+            Assert.Equal(10, rec.Items.Count);
+            Assert.NotNull(rec.BatchId);
+            if (coldUsers.Contains(user))
+            {
+                Assert.True(rec.Fallback, $"{user} has no known item and should get the fallback list");
+                continue;
+            }
+            Assert.False(rec.Fallback);
+            // The list is exactly what the model ranks for the user's final stored history with this steering.
+            Assert.Equal(Expected(model, Store, user, 1.0, TinyModelFactory.SaeWidth), rec.Items.Select(i => i.ItemId).ToArray());
+        }
+        Assert.True(scorer.Counter("popsteer.scorer.batches") > 1);
+        Assert.Equal(0, scorer.Counter("popsteer.scorer.batches_failed"));
+    }
+
+    [Fact]
+    public async Task Alpha_changed_live_applies_to_later_batches_and_an_invalid_value_leaves_the_last_good_one()
+    {
+        var (dir, info) = await PublishTinyModel("a", seed: 7);
+        using var model = PopSteerModel.Load(dir);
+        var random = new Random(5);
+        var users = Enumerable.Range(0, 40).Select(i => $"u{i}").ToArray();
+        var known = model.Items.ExternalIds;
+        var history = users.SelectMany(u => Enumerable.Range(0, 6).Select(j => (u, known[random.Next(known.Count)], T0.AddMinutes(j)))).ToArray();
+        await Store.AppendAsync(history.Select(e => new SequenceAppend(e.u, e.Item2, e.Item3, _settings.InteractionsTopic, 0, _offset++)).ToArray());
+
+        await using var scorer = Scorer(("Steering:Alpha", "0"));
+        await scorer.StartAsync();
+        await scorer.WaitForModelAsync(Patience);
+
+        async Task<Dictionary<string, Recommendation>> Round(int n)
+        {
+            var marker = T0.AddDays(n);
+            await SignalRoundAsync(users, marker);
+            return ReadUntil(seen => AllHave(seen, users, marker)).Where(r => r.EventTimestamp == marker)
+                .GroupBy(r => r.UserId).ToDictionary(g => g.Key, g => g.Last());
+        }
+
+        var unsteered = await Round(1);
+        Assert.All(unsteered.Values, r => Assert.Equal(0.0, r.Alpha));
+
+        scorer.Reconfigure(("Steering:Alpha", "20"));
+        var steered = await Round(2);
+        Assert.All(steered.Values, r => Assert.Equal((20.0, 64), (r.Alpha, r.Neurons)));
+        // Same histories, stronger steering: the lists change, and they are the model's lists at alpha 20.
+        Assert.Contains(users, u => !unsteered[u].Items.Select(i => i.ItemId).SequenceEqual(steered[u].Items.Select(i => i.ItemId)));
+        foreach (var u in users)
+            Assert.Equal(Expected(model, Store, u, 20, 64), steered[u].Items.Select(i => i.ItemId).ToArray());
+
+        foreach (var (key, bad, n) in new[] { ("Steering:Alpha", "-1", 3), ("Steering:Alpha", "NaN", 4), ("Steering:Alpha", "not-a-number", 5), ("Steering:Neurons", "65", 6) })
+        {
+            scorer.Reconfigure((key, bad));
+            var after = await Round(n);
+            Assert.All(after.Values, r => Assert.Equal((20.0, 64), (r.Alpha, r.Neurons)));
+            scorer.Reconfigure(("Steering:Alpha", "20"), ("Steering:Neurons", "64"));
+        }
+        Assert.True(scorer.Counter("popsteer.scorer.steering_refused") >= 4);
+
+        scorer.Reconfigure(("Steering:Alpha", "3"), ("Steering:Neurons", "16"));
+        var partial = await Round(7);
+        Assert.All(partial.Values, r => Assert.Equal((3.0, 16), (r.Alpha, r.Neurons)));
+        foreach (var u in users)
+            Assert.Equal(Expected(model, Store, u, 3, 16), partial[u].Items.Select(i => i.ItemId).ToArray());
+    }
+
+    [Fact]
+    public async Task A_model_published_mid_stream_is_swapped_in_between_batches_and_a_tampered_version_is_refused()
+    {
+        var (_, a) = await PublishTinyModel("a", seed: 7);
+        await using var scorer = Scorer();
+        await scorer.StartAsync();
+        await scorer.WaitForModelAsync(Patience);
+        var holder = scorer.Services.GetRequiredService<ModelHolder>();
+
+        var users = Enumerable.Range(0, 40).Select(i => $"s{i}").ToArray();
+        await IngestAsync(users.Select((u, i) => (u, "i1", T0.AddSeconds(i))).ToArray());
+
+        // A stream of signals that keeps going while models change underneath it.
+        using var stop = new CancellationTokenSource();
+        int round = 0;
+        var stream = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await SignalRoundAsync(users, T0.AddDays(1).AddSeconds(++round));
+                await Task.Delay(20);
+            }
+        });
+
+        ReadUntil(seen => seen.Count(r => r.ModelVersion == a.Version) >= 200);
+        var (_, b) = await PublishTinyModel("b", seed: 8);
+        Assert.NotEqual(a.Version, b.Version);
+        ReadUntil(seen => seen.Any(r => r.ModelVersion == b.Version));
+
+        // A version whose stored weights were damaged: made current quietly (announced on another topic), tampered,
+        // then announced for real by a rollback onto it.
+        var quiet = new TestSettings(kafka.BootstrapServers, redis.ConnectionString);
+        foreach (var (k, v) in _settings.Values) quiet.Values[k] = v;
+        quiet["Kafka:Topics:Models"] = KafkaFixture.UniqueTopic("quiet-models");
+        await using (var quietServices = new ServiceCollection().AddLogging().AddModelRegistry(quiet.Build()).BuildServiceProvider())
+        {
+            var cDir = _scratch.Sub("c");
+            TinyModelFactory.Create(cDir, items: 30, seed: 9);
+            var c = await quietServices.GetRequiredService<ModelRegistry>().PublishAsync(cDir);
+            using var connection = redis.Connect();
+            var keys = new RegistryKeys(_settings["Redis:KeyPrefix"]);
+            var bytes = (byte[])(await connection.GetDatabase().HashGetAsync(keys.Files(c.Version), ModelDirectory.SasRecFile))!;
+            bytes[bytes.Length / 2] ^= 0x5A;
+            await connection.GetDatabase().HashSetAsync(keys.Files(c.Version), ModelDirectory.SasRecFile, bytes);
+            await Registry.RollbackAsync(c.Version);
+        }
+        var deadline = DateTime.UtcNow + Patience;
+        while (scorer.Counter("popsteer.scorer.models_refused") == 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.Equal(1, scorer.Counter("popsteer.scorer.models_refused"));
+
+        await Task.Delay(500);
+        await stop.CancelAsync();
+        await stream;
+        var final = T0.AddDays(2);
+        await SignalRoundAsync(users, final);
+        var recs = ReadUntil(seen => AllHave(seen, users, final));
+
+        // No batch mixes versions, and versions change once, from A to B, in batch order.
+        var batches = recs.GroupBy(r => r.BatchId!).Select(g => (Number: long.Parse(g.Key.Split('-')[1]), Versions: g.Select(r => r.ModelVersion).Distinct().ToArray()))
+            .OrderBy(x => x.Number).ToArray();
+        Assert.All(batches, x => Assert.Single(x.Versions));
+        var sequence = batches.Select(x => x.Versions[0]).ToArray();
+        int firstB = Array.IndexOf(sequence, b.Version);
+        Assert.True(firstB > 0, "some batches ran on A before B was published");
+        Assert.All(sequence[..firstB], v => Assert.Equal(a.Version, v));
+        Assert.All(sequence[firstB..], v => Assert.Equal(b.Version, v));
+        // The refused version never served; B keeps serving; no batch failed during the swap.
+        Assert.All(recs.Where(r => r.EventTimestamp == final), r => Assert.Equal(b.Version, r.ModelVersion));
+        Assert.Equal(b.Version, holder.ServingVersion);
+        Assert.Equal(1, holder.Swaps);
+        Assert.Equal(0, scorer.Counter("popsteer.scorer.batches_failed"));
+    }
+}
