@@ -19,5 +19,11 @@ internal static class CommandCatalog
         yield return ExplainCommand.Create();
         yield return CompareCommand.Create();
         // Operational verbs (over PopSteer.Streaming).
+        yield return DemoCommand.Create();
+        yield return BrokerCommand.Create();
+        yield return ReplayCommand.Create();
+        yield return PublishCommand.Create();
+        yield return ModelsCommand.Create();
+        yield return RollbackCommand.Create();
     }
 }

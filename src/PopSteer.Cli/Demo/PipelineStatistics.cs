@@ -20,7 +20,8 @@ internal sealed class PipelineStatistics
     public long Events => Interlocked.Read(ref _events);
     public long Recommendations => Interlocked.Read(ref _recommendations);
 
-    public void EventProduced() => Interlocked.Increment(ref _events);
+    /// <summary>The replayer reports how many events it has produced so far.</summary>
+    public void EventsProduced(long total) => Interlocked.Exchange(ref _events, total);
 
     public void RecommendationReceived(TimeSpan latency)
     {

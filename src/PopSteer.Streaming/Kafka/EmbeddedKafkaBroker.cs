@@ -18,7 +18,10 @@ public sealed class EmbeddedKafkaBroker : IDisposable, IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(brokers, 1);
         var config = new ProducerConfig();
         config.Set("test.mock.num.brokers", brokers.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        _owner = new ProducerBuilder<Null, Null>(config).Build();
+        // librdkafka announces the mock cluster at notice level; only warnings and worse are worth a console line.
+        _owner = new ProducerBuilder<Null, Null>(config)
+            .SetLogHandler((_, m) => { if (m.Level <= SyslogLevel.Warning) Console.Error.WriteLine($"kafka mock: {m.Message}"); })
+            .Build();
 
         using var admin = new DependentAdminClientBuilder(_owner.Handle).Build();
         var metadata = admin.GetMetadata(TimeSpan.FromSeconds(10));

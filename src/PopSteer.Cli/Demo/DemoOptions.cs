@@ -1,0 +1,46 @@
+using PopSteer.Core.Data;
+
+namespace PopSteer.Cli.Demo;
+
+/// <summary>What `popsteer demo` runs; every field has a default that works on a fresh machine.</summary>
+internal sealed record DemoOptions
+{
+    /// <summary>Interaction file; null = generate one (seeded).</summary>
+    public string? DataPath { get; init; }
+    public DataFormat Format { get; init; } = DataFormat.Auto;
+    /// <summary>An existing model directory to serve instead of fitting one.</summary>
+    public string? ModelDirectory { get; init; }
+    /// <summary>Events per second of the live replay; 0 = as fast as possible (a load run).</summary>
+    public double Rate { get; init; } = 250;
+    public AlphaSchedule Schedule { get; init; } = AlphaSchedule.Parse("0:0,30:1.5,60:3");
+    /// <summary>Share of the rows, latest in time, held out and replayed live; the rest trains the model.</summary>
+    public double Holdout { get; init; } = 0.2;
+    /// <summary>Stop after this long even if the replay has not finished; null = when everything is served.</summary>
+    public TimeSpan? Duration { get; init; }
+    public int GeneratedUsers { get; init; } = 1500;
+    public int GeneratedItems { get; init; } = 600;
+    public int GeneratedInteractions { get; init; } = 90_000;
+    public int Epochs { get; init; } = 40;
+    public int SaeEpochs { get; init; } = 20;
+    public int Seed { get; init; } = 42;
+    /// <summary>One user in this many gets an unsteered shadow list for the comparison.</summary>
+    public int ShadowSampleEvery { get; init; } = 4;
+    public string WorkDirectory { get; init; } = DefaultWorkDirectory();
+    public bool Interactive { get; init; } = !Console.IsOutputRedirected;
+
+    public void Validate()
+    {
+        if (!(Rate >= 0) || double.IsInfinity(Rate)) throw new ArgumentException("--rate must be >= 0 (0 = as fast as possible).");
+        if (Holdout is <= 0 or >= 1 || double.IsNaN(Holdout)) throw new ArgumentException("--holdout must lie in (0, 1).");
+        if (Duration is { } d && d <= TimeSpan.Zero) throw new ArgumentException("--duration must be positive.");
+        if (ShadowSampleEvery < 1) throw new ArgumentException("--shadow-every must be at least 1.");
+        if (DataPath is not null && !File.Exists(DataPath)) throw new FileNotFoundException($"Data file not found: {DataPath}", DataPath);
+    }
+
+    private static string DefaultWorkDirectory()
+    {
+        var cache = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        if (string.IsNullOrEmpty(cache)) cache = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        return Path.Combine(cache, "popsteer", "demo");
+    }
+}

@@ -1,0 +1,320 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Confluent.Kafka;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using PopSteer.Core.Data;
+using PopSteer.Core.Scoring;
+using PopSteer.Core.Storage;
+using PopSteer.Core.Training;
+using PopSteer.Ingest;
+using PopSteer.Scorer;
+using PopSteer.Streaming.Contracts;
+using PopSteer.Streaming.Embedded;
+using PopSteer.Streaming.Kafka;
+using PopSteer.Streaming.Registry;
+using PopSteer.Streaming.Replay;
+using PopSteer.Streaming.Sequences;
+using Spectre.Console;
+
+namespace PopSteer.Cli.Demo;
+
+/// <summary>
+/// `popsteer demo`: the whole product on one machine. Starts its own Redis and the embedded Kafka broker, fits a model
+/// (or reuses a cached one), publishes it, hosts the real Ingest and Scorer workers in this process, replays the
+/// held-out part of the data as a live stream, turns alpha on schedule, shows what is being served beside an
+/// unsteered shadow, and stops everything it started.
+/// </summary>
+internal sealed class DemoRunner(DemoOptions options)
+{
+    private const string BootstrapTopic = "popsteer.bootstrap";
+
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        options.Validate();
+        Directory.CreateDirectory(options.WorkDirectory);
+
+        Say("[1/6] Redis");
+        RedisInstaller.EnsureInstalled(Say);
+        using var redis = LocalRedisServer.Start();
+        Say($"      redis-server on 127.0.0.1:{redis.Port} (private, no persistence)");
+
+        Say("[2/6] Kafka");
+        using var broker = new EmbeddedKafkaBroker(3);
+        Say($"      embedded broker (librdkafka mock cluster, 3 brokers) at {broker.BootstrapServers}");
+
+        Say("[3/6] Data and model");
+        var (trainRows, liveRows) = LoadAndSplit();
+        string modelDirectory = options.ModelDirectory ?? FitOrReuse(trainRows, cancellationToken);
+        using var shadowModel = PopSteerModel.Load(modelDirectory);
+        double initialAlpha = options.Schedule.AlphaAt(TimeSpan.Zero, shadowModel.Manifest.Steering?.Alpha ?? 1.5);
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Kafka:BootstrapServers"] = broker.BootstrapServers,
+            ["Redis:Configuration"] = redis.ConnectionString,
+            ["Steering:Alpha"] = initialAlpha.ToString(CultureInfo.InvariantCulture),
+            ["Scoring:ModelCacheDirectory"] = Path.Combine(options.WorkDirectory, "scorer-cache"),
+            ["Scoring:ModelPollInterval"] = "00:00:05",
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Error);
+        builder.Services.AddIngest(builder.Configuration);
+        builder.Services.AddScorer(builder.Configuration);
+        using var host = builder.Build();
+        IConfigurationRoot configuration = builder.Configuration;
+
+        var registry = host.Services.GetRequiredService<ModelRegistry>();
+        var published = await registry.PublishAsync(modelDirectory, cancellationToken);
+        Say($"[4/6] Published model {published.Version} to the registry (Redis) and announced it on Kafka");
+
+        var sequences = host.Services.GetRequiredService<SequenceStore>();
+        int seededUsers = await SeedHistoriesAsync(sequences, trainRows, cancellationToken);
+        Say($"[5/6] Seeded {seededUsers:N0} users' histories ({trainRows.Count:N0} earlier interactions) into Redis");
+
+        await host.StartAsync(cancellationToken);
+        // Stream only once the Scorer serves: otherwise the first phase measures model loading, not the pipeline.
+        await host.Services.GetRequiredService<ModelHolder>().WaitForFirstModelAsync(cancellationToken);
+        var kafka = host.Services.GetRequiredService<KafkaClientFactory>();
+        var events = InteractionReplay.ToEvents(liveRows, "demo-");
+        Say($"[6/6] Streaming {events.Count:N0} held-out events at {(options.Rate == 0 ? "full speed" : $"{options.Rate:0} events/s")}; alpha schedule {options.Schedule}");
+
+        var outcome = await StreamAsync(kafka, sequences, shadowModel, configuration, events, initialAlpha, cancellationToken);
+
+        using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+            await host.StopAsync(stopping.Token);
+        PrintSummary(outcome, published.Version, events.Count);
+        return 0;
+    }
+
+    private sealed record StreamOutcome(
+        PipelineStatistics Statistics, IReadOnlyList<PhaseStatistics> Phases, TimeSpan Elapsed, long Fallbacks, bool CompletedReplay);
+
+    private async Task<StreamOutcome> StreamAsync(KafkaClientFactory kafka, SequenceStore sequences, PopSteerModel model,
+        IConfigurationRoot configuration, IReadOnlyList<InteractionEvent> events, double initialAlpha, CancellationToken cancellationToken)
+    {
+        var statistics = new PipelineStatistics();
+        var phases = new ConcurrentDictionary<double, PhaseStatistics>();
+        var liveServed = new ServedListWindow(model.Groups);
+        var liveSample = new ServedListWindow(model.Groups);
+        var liveShadow = new ServedListWindow(model.Groups);
+        var shadow = new ShadowScorer(model, sequences, options.ShadowSampleEvery);
+        long fallbacks = 0;
+        long lastRecommendationTicks = Stopwatch.GetTimestamp();
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var topics = kafka.Topics;
+
+        // The view's own consumer: one client, its own thread, as every consumer loop here.
+        var viewer = Task.Factory.StartNew(() =>
+        {
+            using var consumer = kafka.CreateConsumer($"popsteer-demo-view-{Guid.NewGuid():N}", c => c.AutoOffsetReset = AutoOffsetReset.Earliest);
+            consumer.Subscribe(topics.Recommendations);
+            while (!stop.IsCancellationRequested)
+            {
+                ConsumeResult<byte[], byte[]>? message;
+                try { message = consumer.Consume(TimeSpan.FromMilliseconds(100)); }
+                catch (ConsumeException) { continue; }
+                if (message?.Message?.Value is null) continue;
+                var recommendation = ScorerJsonContext.DeserializeRecommendation(message.Message.Value);
+                var now = DateTimeOffset.UtcNow;
+                var latency = now - (recommendation.EnqueuedAt ?? recommendation.EventTimestamp ?? recommendation.GeneratedAt);
+                var list = recommendation.Items.Select(i => model.Items.TryGetInternal(i.ItemId, out var id) ? id : 0).Where(id => id > 0).ToArray();
+                var phase = phases.GetOrAdd(recommendation.Alpha, a => new PhaseStatistics(a, model.Groups));
+                statistics.RecommendationReceived(latency);
+                phase.Add(list, latency);
+                liveServed.Add(list);
+                if (recommendation.Fallback) Interlocked.Increment(ref fallbacks);
+                else if (shadow.Samples(recommendation.UserId)) shadow.Enqueue(recommendation.UserId, list, phase, liveSample, liveShadow);
+                Interlocked.Exchange(ref lastRecommendationTicks, Stopwatch.GetTimestamp());
+            }
+            consumer.Close();
+        }, stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var shadowing = shadow.RunAsync(stop.Token);
+
+        var clock = Stopwatch.StartNew();
+        var replay = new InteractionReplay(kafka).RunAsync(events, topics.Interactions, options.Rate,
+            r => statistics.EventsProduced(r.Sent), stop.Token);
+
+        using var lag = new ConsumerLag(kafka);
+        double alpha = initialAlpha;
+        var lastLine = TimeSpan.Zero;
+        bool completed = false;
+
+        async Task<Table?> TickAsync()
+        {
+            var elapsed = clock.Elapsed;
+            double scheduled = options.Schedule.AlphaAt(elapsed, initialAlpha);
+            if (scheduled != alpha)
+            {
+                alpha = scheduled;
+                // The Scorer reads Steering through IOptionsMonitor: set and reload, as a ConfigMap edit would.
+                configuration["Steering:Alpha"] = alpha.ToString(CultureInfo.InvariantCulture);
+                configuration.Reload();
+                if (!options.Interactive) Say(string.Create(CultureInfo.InvariantCulture, $"  t={elapsed.TotalSeconds,4:0}s alpha -> {alpha:0.##}"));
+            }
+            if (replay.IsCompleted) statistics.EventsProduced(replay.Result.Sent);
+            var snapshot = statistics.Tick();
+            var ingestLag = await lag.LagAsync("popsteer-ingest", topics.Interactions);
+            var scorerLag = await lag.LagAsync("popsteer-scorer", topics.UsersChanged);
+            var quiet = Stopwatch.GetElapsedTime(Interlocked.Read(ref lastRecommendationTicks));
+            completed = replay.IsCompleted && ingestLag == 0 && scorerLag == 0 && quiet > TimeSpan.FromSeconds(3);
+
+            var row = new DashboardRow(elapsed, alpha, snapshot, statistics.Events, statistics.Recommendations, ingestLag, scorerLag,
+                liveServed.TailShare, liveSample.TailShare, liveShadow.TailShare, liveSample.Gini, liveShadow.Gini, liveSample.Count);
+            if (!options.Interactive)
+            {
+                if (elapsed - lastLine >= TimeSpan.FromSeconds(5) || completed)
+                {
+                    lastLine = elapsed;
+                    Say(row.ToLine());
+                }
+                return null;
+            }
+            return row.ToTable();
+        }
+
+        bool Done() => completed || stop.IsCancellationRequested || (options.Duration is { } d && clock.Elapsed >= d);
+
+        if (options.Interactive)
+        {
+            await AnsiConsole.Live(new Table().AddColumn("starting ...")).StartAsync(async ctx =>
+            {
+                while (!Done())
+                {
+                    if (await TickAsync() is { } table) ctx.UpdateTarget(table);
+                    await Task.Delay(1000, CancellationToken.None);
+                }
+            });
+        }
+        else
+        {
+            while (!Done())
+            {
+                await TickAsync();
+                await Task.Delay(1000, CancellationToken.None);
+            }
+        }
+
+        stop.Cancel();
+        var elapsedTotal = clock.Elapsed;
+        try { await Task.WhenAll(viewer, shadowing, replay); } catch (OperationCanceledException) { }
+        return new StreamOutcome(statistics, phases.Values.ToArray(), elapsedTotal, Interlocked.Read(ref fallbacks), completed);
+    }
+
+    /// <summary>Rows in time order; the latest <see cref="DemoOptions.Holdout"/> share is replayed live.</summary>
+    private (IReadOnlyList<Interaction> Train, IReadOnlyList<Interaction> Live) LoadAndSplit()
+    {
+        IReadOnlyList<Interaction> rows;
+        if (options.DataPath is { } path)
+        {
+            rows = InteractionReader.Read(path, options.Format);
+            Say($"      {path}: {rows.Count:N0} interactions");
+        }
+        else
+        {
+            rows = SyntheticDataGenerator.Generate(new SyntheticDataOptions(options.GeneratedUsers, options.GeneratedItems, options.GeneratedInteractions, options.Seed));
+            Say($"      generated {rows.Count:N0} interactions ({options.GeneratedUsers:N0} users, {options.GeneratedItems:N0} items, seed {options.Seed})");
+        }
+        var ordered = rows.Select((r, i) => (r, i)).OrderBy(x => x.r.Timestamp).ThenBy(x => x.i).Select(x => x.r).ToArray();
+        int cut = (int)Math.Round(ordered.Length * (1 - options.Holdout));
+        Say($"      latest {options.Holdout:P0} held out for the live stream: {ordered.Length - cut:N0} events; {cut:N0} train the model");
+        return (ordered[..cut], ordered[cut..]);
+    }
+
+    /// <summary>Fits on the training rows, or reuses the model an earlier demo fitted on the same rows and settings.</summary>
+    private string FitOrReuse(IReadOnlyList<Interaction> trainRows, CancellationToken cancellationToken)
+    {
+        var data = SequenceDataset.FromInteractions(trainRows);
+        var directory = Path.Combine(options.WorkDirectory, "models", $"{data.Fingerprint[..16]}-e{options.Epochs}-s{options.SaeEpochs}-seed{options.Seed}");
+        try
+        {
+            var manifest = ModelDirectory.Verify(directory);
+            if (manifest.Analysis is not null)
+            {
+                Say($"      reusing the model fitted earlier on the same data: {directory}");
+                return directory;
+            }
+        }
+        catch (ModelFormatException)
+        {
+            // Not there or incomplete: fit anew.
+        }
+        Say($"      fitting SASRec + SAE + neuron analysis ({data.UserIds.Count:N0} users, {data.Items.Count:N0} items); this runs once and is cached");
+        var defaults = new FitOptions();
+        var fit = defaults with
+        {
+            Seed = options.Seed,
+            SasRec = defaults.SasRec with { MaxEpochs = options.Epochs },
+            Sae = defaults.Sae with { MaxEpochs = options.SaeEpochs },
+            AnalysisPrefixes = 20_000,
+        };
+        var clock = Stopwatch.StartNew();
+        var report = PopSteerFitter.Fit(data, directory, fit, new EpochPrinter(Say), cancellationToken);
+        if (report.Cancelled) throw new OperationCanceledException("fit was cancelled");
+        Say(string.Create(CultureInfo.InvariantCulture,
+            $"      fitted in {clock.Elapsed.TotalSeconds:0} s: SASRec valid NDCG@10 {report.Metrics.GetValueOrDefault("sasrec.valid.ndcg@10"):0.0000}, SAE valid FVU {report.Metrics.GetValueOrDefault("sae.valid.fvu"):0.000}"));
+        return directory;
+    }
+
+    /// <summary>Bootstraps the store with the histories the model was trained on, as production would from its warehouse.</summary>
+    private static async Task<int> SeedHistoriesAsync(SequenceStore store, IReadOnlyList<Interaction> rows, CancellationToken cancellationToken)
+    {
+        var perUser = new Dictionary<string, long>(StringComparer.Ordinal);
+        var appends = new List<SequenceAppend>(10_000);
+        foreach (var row in rows)
+        {
+            long offset = perUser.TryGetValue(row.UserId, out var o) ? o + 1 : 0;
+            perUser[row.UserId] = offset;
+            var timestamp = DateTimeOffset.FromUnixTimeMilliseconds(row.Timestamp < 100_000_000_000 ? row.Timestamp * 1000 : row.Timestamp);
+            appends.Add(new SequenceAppend(row.UserId, row.ItemId, timestamp, BootstrapTopic, 0, offset));
+            if (appends.Count == appends.Capacity)
+            {
+                await store.AppendAsync(appends, cancellationToken);
+                appends.Clear();
+            }
+        }
+        if (appends.Count > 0) await store.AppendAsync(appends, cancellationToken);
+        return perUser.Count;
+    }
+
+    private void PrintSummary(StreamOutcome outcome, string version, int events)
+    {
+        var s = outcome.Statistics;
+        var (p50, p99, max) = s.TotalLatency();
+        double seconds = Math.Max(1e-3, outcome.Elapsed.TotalSeconds);
+        Say("");
+        Say(outcome.CompletedReplay ? "Summary (every held-out event was served)" : "Summary (stopped before the stream was fully served)");
+        Say(string.Create(CultureInfo.InvariantCulture,
+            $"  model {version}; {s.Events:N0}/{events:N0} events in {seconds:0.0} s = {s.Events / seconds:0} events/s; {s.Recommendations:N0} recommendations = {s.Recommendations / seconds:0} recs/s; {outcome.Fallbacks:N0} fallback lists"));
+        Say(string.Create(CultureInfo.InvariantCulture, $"  event-to-recommendation latency: p50 {p50:0.0} ms, p99 {p99:0.0} ms, max {max:0.0} ms"));
+        var table = new Table().Title("Served lists by alpha (sample = users with an unsteered shadow list)");
+        table.AddColumns("alpha", "recs", "p50 ms", "p99 ms", "tail share (all)", "tail share sample / shadow", "gini@10 sample / shadow", "sampled lists");
+        foreach (var phase in outcome.Phases.OrderBy(p => p.Alpha))
+        {
+            var (l50, l99) = phase.LatencyMs();
+            table.AddRow(
+                phase.Alpha.ToString("0.##", CultureInfo.InvariantCulture),
+                phase.Recommendations.ToString("N0", CultureInfo.InvariantCulture),
+                l50.ToString("0.0", CultureInfo.InvariantCulture), l99.ToString("0.0", CultureInfo.InvariantCulture),
+                phase.Served.TailShare.ToString("0.000", CultureInfo.InvariantCulture),
+                $"{phase.SampleServed.TailShare.ToString("0.000", CultureInfo.InvariantCulture)} / {phase.SampleShadow.TailShare.ToString("0.000", CultureInfo.InvariantCulture)}",
+                $"{phase.SampleServed.Gini.ToString("0.000", CultureInfo.InvariantCulture)} / {phase.SampleShadow.Gini.ToString("0.000", CultureInfo.InvariantCulture)}",
+                phase.SampleServed.Count.ToString("N0", CultureInfo.InvariantCulture));
+        }
+        AnsiConsole.Write(table);
+        Say("Stopped the workers, the embedded broker and redis-server.");
+    }
+
+    private static void Say(string line) => Console.WriteLine(line);
+
+    /// <summary>Prints one line per epoch of each stage, with the validation metric and ETA.</summary>
+    private sealed class EpochPrinter(Action<string> say) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => say("      " + value);
+    }
+}
