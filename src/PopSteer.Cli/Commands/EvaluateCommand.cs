@@ -20,10 +20,11 @@ internal static class EvaluateCommand
         var mask = new Option<bool>("--mask-history") { Description = "Do not rank items the user already has (off in the paper's protocol)." };
         var json = new Option<string?>("--json") { Description = "Also write the report as JSON to this file." };
         var device = CommonOptions.Device();
+        var sigma = CommonOptions.Sigma();
 
         var command = new Command("evaluate", "Evaluate SASRec, the unsteered SAE and PopSteer on a split (full ranking, @10).")
         {
-            model, data, format, kCore, split, alpha, neurons, mask, json, device,
+            model, data, format, kCore, split, alpha, neurons, mask, json, device, sigma,
         };
         command.SetAction(r =>
         {
@@ -31,7 +32,7 @@ internal static class EvaluateCommand
             var (_, cases) = EvaluationSplit.Load(m, r.GetRequiredValue(data), r.GetValue(format), r.GetValue(kCore), r.GetValue(split) ?? "test");
             double a = r.GetValue(alpha) ?? m.Manifest.Steering?.Alpha ?? 1.5;
             int n = r.GetValue(neurons) ?? m.Manifest.Steering?.Neurons ?? m.SaeWidth;
-            var plan = m.PlanFor(a, n);
+            var plan = CommonOptions.Plan(m, a, n, r.GetValue(sigma));
             var options = new EvaluationOptions { MaskHistory = r.GetValue(mask) };
 
             using var prepared = Evaluator.Prepare(m, cases, options);

@@ -23,10 +23,11 @@ internal static class SweepCommand
         var plot = new Option<string>("--plot") { Description = "PNG file for the trade-off curves.", Required = true };
         var json = new Option<string?>("--json") { Description = "Also write every point as JSON (evaluate's schema)." };
         var device = CommonOptions.Device();
+        var sigma = CommonOptions.Sigma();
 
         var command = new Command("sweep", "Sweep alpha (and N) and draw NDCG@10 against Gini@10 and tail coverage.")
         {
-            model, data, format, kCore, split, alphas, neurons, plot, json, device,
+            model, data, format, kCore, split, alphas, neurons, plot, json, device, sigma,
         };
         command.SetAction(r =>
         {
@@ -53,7 +54,7 @@ internal static class SweepCommand
                 var points = new List<TradeoffPoint>();
                 foreach (double a in alphaList)
                 {
-                    var metrics = Evaluator.Evaluate(prepared, ScoringMethod.PopSteer, m.PlanFor(a, n)).Metrics;
+                    var metrics = Evaluator.Evaluate(prepared, ScoringMethod.PopSteer, CommonOptions.Plan(m, a, n, r.GetValue(sigma))).Metrics;
                     rows.Add(new MethodResult("PopSteer", metrics, a, n));
                     points.Add(Point(string.Create(CultureInfo.InvariantCulture, $"α={a:0.##}"), metrics));
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -24,10 +24,11 @@ internal static class TuneCommand
         var alphas = new Option<string?>("--alphas") { Description = "Alpha grid (default 1.0..4.0 step 0.5)." };
         var neurons = new Option<string?>("--neurons") { Description = "N grid (default h/8..h step h/8)." };
         var device = CommonOptions.Device();
+        var sigma = CommonOptions.Sigma();
 
         var command = new Command("tune", "Pick alpha and N on the validation split with the authors' rule and store them in the model.")
         {
-            model, data, format, kCore, maxDrop, alphas, neurons, device,
+            model, data, format, kCore, maxDrop, alphas, neurons, device, sigma,
         };
         command.SetAction(r =>
         {
@@ -53,7 +54,7 @@ internal static class TuneCommand
                 foreach (int n in neuronList)
                     foreach (double a in alphaList)
                     {
-                        var plan = m.PlanFor(a, n);
+                        var plan = CommonOptions.Plan(m, a, n, r.GetValue(sigma));
                         var metrics = Evaluator.Evaluate(prepared, ScoringMethod.PopSteer, plan).Metrics;
                         points.Add((plan, metrics));
                         double drop = SelectionScore.NdcgDrop(reference, metrics);
