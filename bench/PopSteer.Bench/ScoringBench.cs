@@ -27,13 +27,17 @@ internal static class ScoringBench
         var sae = model.Manifest.Sae!;
 
         // FLOPs per user (multiply-add = 2), history of `length` items, every position computed:
+        // Blocks before the last run every position; the last block needs keys/values everywhere but the query,
+        // attention, output projection and feed-forward only at the last position (SasRec.UserVectors).
         double perToken = 8.0 * c.Dim * c.Dim + 4.0 * length * c.Dim + 4.0 * c.Dim * c.FeedForward;
-        double sasRec = c.Blocks * length * perToken;
+        double lastBlock = length * 4.0 * c.Dim * c.Dim + (4.0 * c.Dim * c.Dim + 4.0 * length * c.Dim + 4.0 * c.Dim * c.FeedForward);
+        double sasRec = (c.Blocks - 1) * length * perToken + lastBlock;
         double encode = 2.0 * c.Dim * sae.Width, decode = 2.0 * sae.K * c.Dim, scoring = 2.0 * c.Dim * items;
         double perUser = sasRec + encode + decode + scoring;
         Console.WriteLine($"model: d={c.Dim} blocks={c.Blocks} ff={c.FeedForward} L={length} items={items} SAE h={sae.Width} k={sae.K}; threads={get_num_threads()}");
         Console.WriteLine("FLOP model per user (2 per multiply-add):");
-        Console.WriteLine($"  SASRec {c.Blocks} blocks x {length} positions x (8d^2 QKV+out + 4Ld attention + 4dF feed-forward) = {sasRec / 1e6:F2} MFLOP");
+        Console.WriteLine($"  SASRec: {c.Blocks - 1} full block(s) x {length} positions x (8d^2 QKV+out + 4Ld attention + 4dF feed-forward)");
+        Console.WriteLine($"          + last block: {length} x 4d^2 keys/values + one position's 4d^2 + 4Ld + 4dF = {sasRec / 1e6:F2} MFLOP");
         Console.WriteLine($"  SAE encode 2dh = {encode / 1e6:F3} MFLOP, sparse decode 2kd = {decode / 1e6:F3} MFLOP, item scores 2dn = {scoring / 1e6:F3} MFLOP");
         Console.WriteLine($"  total {perUser / 1e6:F2} MFLOP/user -> at {peak} GFLOP/s the ceiling is {peak * 1e9 / perUser:F0} users/s");
 
