@@ -13,7 +13,7 @@ namespace PopSteer.Core.Evaluation;
 /// validation split over its grid with the authors' selection rule (largest |dGini|/Gini0 - |dNDCG|/NDCG0 with a
 /// relative NDCG drop of at most <see cref="MethodComparisonOptions.MaxNdcgDrop"/>, SASRec's validation metrics as
 /// the reference), then the chosen setting is evaluated on the test split, timed end to end (SASRec forward,
-/// scoring, re-ranking) per 1,000 users (median of <see cref="TimedRuns"/> passes). Every number goes through <see cref="RankingEvaluator"/>.
+/// scoring, re-ranking) per 1,000 users (median of <see cref="MethodComparisonOptions.TimedRuns"/> passes). Every number goes through <see cref="RankingEvaluator"/>.
 /// <para>
 /// Memory: SASRec's user vectors (users x d, small) are computed once per split and reused by every grid point;
 /// score rows (batch x items) exist for one batch at a time.
@@ -28,9 +28,6 @@ public static class MethodComparison
     public const string Fair = "FA*IR";
     public const string Pct = "PCT";
     public const string Pmmf = "P-MMF";
-
-    /// <summary>Timed test passes per method; the median is reported.</summary>
-    public const int TimedRuns = 3;
 
     public static MethodComparisonResult Run(
         PopSteerModel model,
@@ -88,11 +85,11 @@ public static class MethodComparison
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 // One untimed pass over the first batch first, so no method pays for lazy initialisation; then
-                // TimedRuns full passes, each from a fresh lister (P-MMF's duals from zero), and the median time:
+                // options.TimedRuns full passes, each from a fresh lister (P-MMF's duals from zero), and the median time:
                 // the machine is shared, and one pass over a few hundred users is easily disturbed.
                 using (NewDisposeScope())
                     setting.CreateLister(model)(vectors.UserVectors(0), vectors.Histories(0), options.K);
-                var runs = Enumerable.Range(0, TimedRuns).Select(_ =>
+                var runs = Enumerable.Range(0, options.TimedRuns).Select(_ =>
                 {
                     var m = Evaluate(model, vectors, setting, options.K, cancellationToken, out double ms);
                     return (Metrics: m, Ms: ms);
@@ -100,7 +97,7 @@ public static class MethodComparison
                 var metrics = runs[0].Metrics;
                 if (runs.Any(run => run.Metrics != metrics))
                     throw new InvalidOperationException($"{setting.Method} ({setting.Label}) gave different test metrics on repeated runs: the comparison must be deterministic.");
-                double elapsedMs = runs.Select(run => run.Ms).Order().ElementAt(TimedRuns / 2);
+                double elapsedMs = runs.Select(run => run.Ms).Order().ElementAt(options.TimedRuns / 2);
                 double msPer1000 = elapsedMs / test.Count * 1000.0;
                 outcomes.Add(new MethodOutcome(setting.Method, setting.Parameters.Count == 0 ? null : setting.Parameters,
                     point.Validation, metrics, msPer1000, point.Gain, point.Admissible));

@@ -18,6 +18,9 @@ public sealed record MethodComparisonOptions
     /// <summary>Seeds P-MMF's user arrival order.</summary>
     public int Seed { get; init; } = 42;
 
+    /// <summary>Timed test passes per method (the median is reported; repeated passes must give identical metrics).</summary>
+    public int TimedRuns { get; init; } = 3;
+
     /// <summary>FA*IR's and PCT's candidate pool (top by SASRec score).</summary>
     public int Candidates { get; init; } = 500;
 
@@ -45,6 +48,7 @@ public sealed record MethodComparisonOptions
         if (K < 1) throw new ArgumentOutOfRangeException(nameof(K), K, "K must be at least 1.");
         if (double.IsNaN(MaxNdcgDrop) || MaxNdcgDrop < 0) throw new ArgumentOutOfRangeException(nameof(MaxNdcgDrop), MaxNdcgDrop, "The NDCG drop bound must be >= 0.");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "The batch size must be at least 1.");
+        if (TimedRuns < 1) throw new ArgumentOutOfRangeException(nameof(TimedRuns), TimedRuns, "At least one timed test pass is needed.");
         if (Candidates < K) throw new ArgumentOutOfRangeException(nameof(Candidates), Candidates, $"The candidate pool must hold at least K = {K} items.");
         foreach (var (name, grid) in new (string, int)[] { (nameof(PopSteerAlphas), PopSteerAlphas.Count), (nameof(IprStrengths), IprStrengths.Count),
                      (nameof(FairP), FairP.Count), (nameof(FairAlpha), FairAlpha.Count), (nameof(PctP), PctP.Count), (nameof(PctLambda), PctLambda.Count),

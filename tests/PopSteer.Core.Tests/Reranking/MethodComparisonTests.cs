@@ -7,18 +7,44 @@ using PopSteer.Core.Testing;
 
 namespace PopSteer.Core.Tests.Reranking;
 
-/// <summary>The comparison on a tiny real model directory (random weights) and its own synthetic data.</summary>
-public sealed class MethodComparisonTests : IDisposable
+/// <summary>One tiny real model directory (random weights) and its own synthetic data, shared by the class's tests.</summary>
+public sealed class TinyComparisonFixture : IDisposable
 {
-    private const int Items = 40;
+    public const int Items = 40;
     private readonly TempDirectory _directory = new();
-    private readonly PopSteerModel _model;
-    private readonly LeaveOneOutSplit _split;
+
+    public TinyComparisonFixture()
+    {
+        TinyModelFactory.Create(_directory.Path, Items, seed: 7);
+        Model = PopSteerModel.Load(_directory.Path);
+        var rows = SyntheticDataGenerator.Generate(new SyntheticDataOptions(Users: Items * 2, Items: Items, Interactions: Items * 20, Seed: 7)
+        {
+            ZipfExponent = 0.7,
+            ClusterSize = 5,
+        });
+        Split = LeaveOneOutSplit.Create(SequenceDataset.FromInteractions(rows, Model.Items), Model.MaxLength);
+    }
+
+    public PopSteerModel Model { get; }
+    public LeaveOneOutSplit Split { get; }
+
+    public void Dispose()
+    {
+        Model.Dispose();
+        _directory.Dispose();
+    }
+}
+
+public sealed class MethodComparisonTests(TinyComparisonFixture fixture) : IClassFixture<TinyComparisonFixture>
+{
+    private readonly PopSteerModel _model = fixture.Model;
+    private readonly LeaveOneOutSplit _split = fixture.Split;
 
     // Small grids: the mechanics, not the science. BatchSize 16 forces several batches per split.
     private static readonly MethodComparisonOptions Options = new()
     {
         BatchSize = 16,
+        TimedRuns = 1,
         Candidates = 25,
         PopSteerAlphas = [1.0, 3.0],
         PopSteerNeurons = [32, 64],
@@ -30,24 +56,6 @@ public sealed class MethodComparisonTests : IDisposable
         PmmfLambda = [0.1, 1],
         PmmfEta = [1e-3],
     };
-
-    public MethodComparisonTests()
-    {
-        TinyModelFactory.Create(_directory.Path, Items, seed: 7);
-        _model = PopSteerModel.Load(_directory.Path);
-        var rows = SyntheticDataGenerator.Generate(new SyntheticDataOptions(Users: Items * 2, Items: Items, Interactions: Items * 20, Seed: 7)
-        {
-            ZipfExponent = 0.7,
-            ClusterSize = 5,
-        });
-        _split = LeaveOneOutSplit.Create(SequenceDataset.FromInteractions(rows, _model.Items), _model.MaxLength);
-    }
-
-    public void Dispose()
-    {
-        _model.Dispose();
-        _directory.Dispose();
-    }
 
     [Fact]
     public void TunesEveryMethodOnValidation_WithTheSelectionRule_AndReportsTest()
