@@ -287,4 +287,38 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
         Assert.Equal(1, holder.Swaps);
         Assert.Equal(0, scorer.Counter("popsteer.scorer.batches_failed"));
     }
+
+    [Fact]
+    public async Task Graceful_shutdown_finishes_the_batch_in_hand_so_published_and_committed_signals_match_exactly()
+    {
+        await PublishTinyModel("a", seed: 7);
+        // One signal per distinct user: every committed signal must have exactly one published recommendation.
+        const int signals = 5000;
+        var users = Enumerable.Range(0, signals).Select(i => $"g{i}").ToArray();
+        await Store.AppendAsync(users.Select(u => new SequenceAppend(u, "i1", T0, _settings.InteractionsTopic, 0, _offset++)).ToArray());
+        await SignalRoundAsync(users, T0);
+        var group = $"scorer-{Guid.NewGuid():N}";
+
+        await using (var scorer = Scorer(("Scoring:GroupId", group), ("Scoring:MaxBatchSize", "8")))
+        {
+            await scorer.StartAsync();
+            ReadUntil(seen => seen.Count >= 200);
+            await scorer.StopAsync(); // mid-stream: thousands of signals are still waiting
+        }
+
+        using var reader = new Confluent.Kafka.ConsumerBuilder<byte[], byte[]>(new Confluent.Kafka.ConsumerConfig
+        {
+            BootstrapServers = kafka.BootstrapServers,
+            GroupId = group,
+            EnableAutoCommit = false,
+        }).Build();
+        var signalPartitions = Enumerable.Range(0, 4).Select(p => new Confluent.Kafka.TopicPartition(UsersChanged, p)).ToList();
+        long committed = reader.Committed(signalPartitions, TimeSpan.FromSeconds(10)).Sum(o => Math.Max(0, o.Offset.Value));
+        long published = Enumerable.Range(0, 4)
+            .Select(p => reader.QueryWatermarkOffsets(new Confluent.Kafka.TopicPartition(RecommendationsTopic, p), TimeSpan.FromSeconds(10)))
+            .Sum(w => w.High.Value - w.Low.Value);
+
+        Assert.InRange(committed, 200, signals - 1);
+        Assert.Equal(committed, published);
+    }
 }
