@@ -321,4 +321,42 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
         Assert.InRange(committed, 200, signals - 1);
         Assert.Equal(committed, published);
     }
+
+    [Fact]
+    public async Task The_prometheus_endpoint_serves_the_scorers_meters_with_the_model_version_and_served_popularity()
+    {
+        var (_, info) = await PublishTinyModel("a", seed: 7);
+        var users = Enumerable.Range(0, 30).Select(i => $"m{i}").ToArray();
+        var port = FreePort.Next();
+        await using var scorer = Scorer(("Metrics:PrometheusPort", port.ToString()), ("Steering:Alpha", "0.5"));
+        await scorer.StartAsync();
+        await IngestAsync(users.Select((u, i) => (u, $"i{1 + i % 20}", T0.AddSeconds(i))).ToArray());
+        ReadUntil(seen => seen.Count >= users.Length);
+
+        using var http = new HttpClient();
+        string text = "";
+        var deadline = DateTime.UtcNow + Patience;
+        // Observable gauges are sampled at scrape time; the counters appear once the first batch was committed.
+        while (!text.Contains("popsteer_scorer_users_scored", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+            text = await http.GetStringAsync($"http://localhost:{port}/metrics");
+        }
+
+        var lines = text.Split('\n');
+        File.WriteAllText(Path.Combine(Path.GetTempPath(), "popsteer-scorer-metrics-sample.txt"), text);
+        double Value(string name)
+        {
+            var line = lines.Single(l => l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal));
+            var rest = line.Contains('}') ? line[(line.LastIndexOf('}') + 1)..] : line[name.Length..];
+            return double.Parse(rest.Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        Assert.Equal(users.Length, Value("popsteer_scorer_users_scored_total"));
+        Assert.Equal(0.5, Value("popsteer_scorer_alpha"));
+        Assert.Contains(lines, l => l.StartsWith("popsteer_scorer_model{", StringComparison.Ordinal) && l.Contains($"version=\"{info.Version}\"", StringComparison.Ordinal));
+        var gini = Value("popsteer_scorer_served_gini");
+        Assert.InRange(gini, 0.01, 1.0);
+        Assert.InRange(Value("popsteer_scorer_served_tail_share"), 0.0, 1.0);
+        Assert.Contains(lines, l => l.StartsWith("popsteer_scorer_batch_duration_milliseconds_bucket", StringComparison.Ordinal));
+    }
 }
