@@ -42,12 +42,16 @@ internal static class FitBench
             Sae = new SaeTrainingOptions { MaxEpochs = a.Int("sae-epochs", 100), Patience = a.Int("sae-patience", 5) },
             AnalysisPrefixes = a.Int("prefixes", 100_000),
         };
-        var report = PopSteerFitter.Fit(data, dir, options, new SyncProgress(Console.WriteLine));
+        var sink = new SyncProgress(Console.WriteLine);
+        // --resume sae: keep the directory's trained SASRec and run only the SAE and the analysis.
+        var report = a.Get("resume") == "sae"
+            ? Merge(PopSteerFitter.TrainSae(data, dir, options, sink), PopSteerFitter.Analyze(data, dir, options, sink))
+            : PopSteerFitter.Fit(data, dir, options, sink);
         Console.WriteLine($"stage times: {prep}; " + string.Join("; ", report.StageTimes.Select(kv => $"{kv.Key} {kv.Value.TotalSeconds:F1}s")));
 
         using var model = PopSteerModel.Load(dir);
         var split = LeaveOneOutSplit.Create(data, model.MaxLength);
-        Console.WriteLine($"model {model.Version}: valid NDCG@10 {report.Metrics["sasrec.valid.ndcg@10"]:F4}, SAE valid FVU {report.Metrics["sae.valid.fvu"]:F4}; " +
+        Console.WriteLine($"model {model.Version}: valid NDCG@10 {model.Manifest.Metrics["sasrec.valid.ndcg@10"]:F4}, SAE valid FVU {model.Manifest.Metrics["sae.valid.fvu"]:F4}; " +
                           $"groups head {model.Groups.Size(PopularityGroup.Head)} mid {model.Groups.Size(PopularityGroup.Mid)} tail {model.Groups.Size(PopularityGroup.Tail)}");
         foreach (var (name, cases) in new[] { ("valid", split.Validation), ("test", split.Test) })
         {
@@ -63,6 +67,9 @@ internal static class FitBench
         }
         return 0;
     }
+
+    private static FitReport Merge(FitReport a, FitReport b) =>
+        b with { StageTimes = a.StageTimes.Concat(b.StageTimes).ToDictionary(kv => kv.Key, kv => kv.Value), Sae = a.Sae };
 
     private static MetricSet MostPop(PopSteerModel model, IReadOnlyList<EvaluationCase> cases)
     {

@@ -1,10 +1,80 @@
+using System.Diagnostics;
+using PopSteer.Core.Data;
+using PopSteer.Core.Model;
+using PopSteer.Core.Scoring;
+using PopSteer.Core.Steering;
+using PopSteer.Core.Storage;
+using static TorchSharp.torch;
+
 namespace PopSteer.Bench;
 
+/// <summary>
+/// Steered scoring throughput (what the Scorer does per micro-batch: SASRec, SAE with z += shift, item scores, top-10)
+/// for batch sizes 1, 64, 256, 1024, and the share of the machine's ~180 GFLOP/s sgemm peak it reaches.
+/// </summary>
 internal static class ScoringBench
 {
     public static int Run(Args a)
     {
-        Console.WriteLine("scoring bench: not yet");
+        int items = a.Int("items", 3416), length = a.Int("length", 50);
+        double peak = a.Double("peak", 180);
+        double seconds = a.Double("seconds", 3);
+        var dir = a.Get("model") ?? BuildRandomModel(items);
+        using var model = PopSteerModel.Load(dir);
+        items = model.Items.Count;
+        var plan = model.PlanFor(a.Double("alpha", 1.5), model.SaeWidth);
+        var c = model.Manifest.SasRec;
+        var sae = model.Manifest.Sae!;
+
+        // FLOPs per user (multiply-add = 2), history of `length` items, every position computed:
+        // Blocks before the last run every position; the last block needs keys/values everywhere but the query,
+        // attention, output projection and feed-forward only at the last position (SasRec.UserVectors).
+        double perToken = 8.0 * c.Dim * c.Dim + 4.0 * length * c.Dim + 4.0 * c.Dim * c.FeedForward;
+        double lastBlock = length * 4.0 * c.Dim * c.Dim + (4.0 * c.Dim * c.Dim + 4.0 * length * c.Dim + 4.0 * c.Dim * c.FeedForward);
+        double sasRec = (c.Blocks - 1) * length * perToken + lastBlock;
+        double encode = 2.0 * c.Dim * sae.Width, decode = 2.0 * sae.K * c.Dim, scoring = 2.0 * c.Dim * items;
+        double perUser = sasRec + encode + decode + scoring;
+        Console.WriteLine($"model: d={c.Dim} blocks={c.Blocks} ff={c.FeedForward} L={length} items={items} SAE h={sae.Width} k={sae.K}; threads={get_num_threads()}");
+        Console.WriteLine("FLOP model per user (2 per multiply-add):");
+        Console.WriteLine($"  SASRec: {c.Blocks - 1} full block(s) x {length} positions x (8d^2 QKV+out + 4Ld attention + 4dF feed-forward)");
+        Console.WriteLine($"          + last block: {length} x 4d^2 keys/values + one position's 4d^2 + 4Ld + 4dF = {sasRec / 1e6:F2} MFLOP");
+        Console.WriteLine($"  SAE encode 2dh = {encode / 1e6:F3} MFLOP, sparse decode 2kd = {decode / 1e6:F3} MFLOP, item scores 2dn = {scoring / 1e6:F3} MFLOP");
+        Console.WriteLine($"  total {perUser / 1e6:F2} MFLOP/user -> at {peak} GFLOP/s the ceiling is {peak * 1e9 / perUser:F0} users/s");
+
+        var rng = new Random(1);
+        foreach (int batch in new[] { 1, 64, 256, 1024 })
+        {
+            var histories = Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, length).Select(_ => rng.Next(1, items + 1)).ToArray()).ToArray();
+            model.Recommend(histories, ScoringMethod.PopSteer, plan, 10); // warm-up
+            int calls = 0;
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed.TotalSeconds < seconds || calls < 3)
+            {
+                model.Recommend(histories, ScoringMethod.PopSteer, plan, 10);
+                calls++;
+            }
+            double usersPerSecond = calls * batch / clock.Elapsed.TotalSeconds;
+            double gflops = usersPerSecond * perUser / 1e9;
+            Console.WriteLine($"batch {batch,5}: {usersPerSecond,9:F0} users/s, {clock.Elapsed.TotalMilliseconds / calls,8:F2} ms/call, {gflops,6:F1} GFLOP/s = {gflops / peak:P1} of {peak} GFLOP/s peak");
+        }
         return 0;
+    }
+
+    /// <summary>An ML-1M-sized model directory with random weights: speed does not depend on what the weights learned.</summary>
+    private static string BuildRandomModel(int items)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"popsteer-bench-random-{items}");
+        random.manual_seed(1);
+        using var sasRec = new SasRec(new SasRecConfig { ItemCount = items });
+        using var sae = new TopKSae(SaeConfig.ForDim(64));
+        var rng = new Random(2);
+        float[] R(double scale) => Enumerable.Range(0, sae.Width).Select(_ => (float)(rng.NextDouble() * scale)).ToArray();
+        var d = Enumerable.Range(0, sae.Width).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
+        var stats = new NeuronStats(R(1), R(1), R(1), R(1), d);
+        var counts = new long[items + 1];
+        for (int i = 1; i <= items; i++) counts[i] = 1 + (long)(10000.0 / i);
+        var vocab = new ItemVocabulary(Enumerable.Range(1, items).Select(i => i.ToString()));
+        ModelDirectory.Save(dir, new ModelManifest { DataFingerprint = "random" }, vocab, sasRec, sae, stats, PopularityGroups.FromCounts(counts));
+        return dir;
     }
 }

@@ -44,6 +44,13 @@ public sealed class ScoringTests : IDisposable
         using var b = _model.Scores(_histories, ScoringMethod.SasRec, plan);
         Assert.Equal(a.data<float>().ToArray(), b.data<float>().ToArray());
         Assert.Throws<ArgumentNullException>(() => _model.Scores(_histories, ScoringMethod.PopSteer));
+
+        // The sigma-source option is its own cached plan with its own shift.
+        var favoured = _model.PlanFor(4.0, _model.SaeWidth, Steering.SigmaSource.Favoured);
+        Assert.Same(favoured, _model.PlanFor(4.0, _model.SaeWidth, Steering.SigmaSource.Favoured));
+        Assert.NotEqual(plan.Shift, favoured.Shift);
+        using var viaFavoured = _model.Scores(_histories, ScoringMethod.PopSteer, favoured);
+        Assert.NotEqual(steered.data<float>().ToArray(), viaFavoured.data<float>().ToArray());
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 namespace PopSteer.Core.Data;
 
 /// <summary>
-/// A seeded interaction log with a long tail and sequential structure. Items have Zipf popularity and belong to
+/// A seeded interaction log with a long tail and sequential structure. Items have Zipf-Mandelbrot popularity and belong to
 /// latent clusters; each item has a few successors inside its cluster, picked by popularity. A user has two favourite
 /// clusters; each next item follows a successor of the current item (predictable from recent items), or comes from a
 /// favourite cluster, or from the whole catalogue, always weighted by popularity. Session lengths are log-normal,
@@ -19,7 +19,8 @@ public static class SyntheticDataGenerator
         // Popularity: a random permutation assigns Zipf ranks, so item id says nothing about popularity.
         var rankOf = Enumerable.Range(0, n).OrderBy(_ => rng.Next()).ToArray();
         var weight = new double[n];
-        for (int i = 0; i < n; i++) weight[i] = Math.Pow(rankOf[i] + 1, -o.ZipfExponent);
+        double offset = o.ZipfOffset * n;
+        for (int i = 0; i < n; i++) weight[i] = Math.Pow(rankOf[i] + 1 + offset, -o.ZipfExponent);
 
         int clusterCount = Math.Max(1, n / o.ClusterSize);
         var clusterOf = new int[n];

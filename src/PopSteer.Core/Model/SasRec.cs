@@ -73,13 +73,26 @@ public sealed class SasRec : Module<Tensor, Tensor>
         return hidden.MoveToOuterDisposeScope();
     }
 
-    /// <summary>x_u: the output at the last real position of each row. <paramref name="lengths"/> are the real lengths (>= 1).</summary>
+    /// <summary>
+    /// x_u: the output at the last real position of each row. <paramref name="lengths"/> are the real lengths (>= 1).
+    /// Equal to gathering <see cref="forward"/> at that position, but the last block computes only that position
+    /// (its keys and values still see every earlier one): about 40% fewer FLOPs per scored user.
+    /// </summary>
     public Tensor UserVectors(Tensor itemSeq, Tensor lengths)
     {
         using var scope = NewDisposeScope();
-        var hidden = forward(itemSeq);
-        var index = lengths.sub(1).view(-1, 1, 1).expand(-1, 1, Config.Dim);
-        return hidden.gather(1, index).squeeze(1).MoveToOuterDisposeScope();
+        long b = itemSeq.shape[0], length = itemSeq.shape[1];
+        if (length > Config.MaxLength)
+            throw new ArgumentException($"Sequences of length {length} exceed the model's maximum {Config.MaxLength}.", nameof(itemSeq));
+        var positions = arange(length, dtype: ScalarType.Int64, device: itemSeq.device).unsqueeze(0);
+        var hidden = dropout.forward(layer_norm.forward(item_embedding.forward(itemSeq).add(position_embedding.forward(positions))));
+        var mask = AttentionMask(itemSeq);
+        for (int i = 0; i < blocks.Count - 1; i++) hidden = blocks[i].forward(hidden, mask);
+        var last = lengths.sub(1).view(-1, 1, 1).expand(-1, 1, Config.Dim);
+        var query = hidden.gather(1, last);
+        // The last real position may attend to every real key (all are at or before it): the padding mask alone.
+        var keyMask = where(itemSeq.ne(0).view(b, 1, 1, length), zeros(1, device: itemSeq.device), full(1, Blocked, device: itemSeq.device));
+        return blocks[blocks.Count - 1].ForwardAt(query, hidden, keyMask).squeeze(1).MoveToOuterDisposeScope();
     }
 
     /// <summary>Causal AND key-not-padding, as an additive [B, 1, L, L] mask.</summary>

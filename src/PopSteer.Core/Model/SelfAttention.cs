@@ -50,5 +50,22 @@ public sealed class SelfAttention : Module<Tensor, Tensor, Tensor>
         return output.MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The same layer for one query per row: <paramref name="query"/> [B, 1, d] attends over <paramref name="keys"/>
+    /// [B, L, d]. Scoring needs only the last position of the last block, so the other queries are never computed.
+    /// </summary>
+    public Tensor Attend(Tensor query, Tensor keys, Tensor mask)
+    {
+        using var scope = NewDisposeScope();
+        long b = keys.shape[0], l = keys.shape[1];
+        var q = SplitHeads(this.query.forward(query), b, 1);
+        var k = SplitHeads(key.forward(keys), b, l);
+        var v = SplitHeads(value.forward(keys), b, l);
+        var attention = q.matmul(k.transpose(-1, -2)).div(Math.Sqrt(_headDim)).add(mask);
+        var probs = attn_dropout.forward(attention.softmax(-1));
+        var context = probs.matmul(v).permute(0, 2, 1, 3).reshape(b, 1, _heads * _headDim);
+        return layer_norm.forward(out_dropout.forward(dense.forward(context)).add(query)).MoveToOuterDisposeScope();
+    }
+
     private Tensor SplitHeads(Tensor x, long b, long l) => x.view(b, l, _heads, _headDim).permute(0, 2, 1, 3);
 }

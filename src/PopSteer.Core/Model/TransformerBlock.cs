@@ -22,4 +22,11 @@ public sealed class TransformerBlock : Module<Tensor, Tensor, Tensor>
         using var attended = attention.forward(input, mask);
         return feed_forward.forward(attended);
     }
+
+    /// <summary>The block's output at one position per row (<paramref name="query"/> [B, 1, d]) given all inputs [B, L, d].</summary>
+    public Tensor ForwardAt(Tensor query, Tensor input, Tensor mask)
+    {
+        using var attended = attention.Attend(query, input, mask);
+        return feed_forward.forward(attended);
+    }
 }

@@ -17,7 +17,7 @@ public sealed class PopSteerModel : IDisposable
     private readonly SasRec _sasRec;
     private readonly TopKSae _sae;
     private readonly Device _device;
-    private readonly ConcurrentDictionary<(double Alpha, int Neurons), (SteeringPlan Plan, Tensor Shift)> _plans = new();
+    private readonly ConcurrentDictionary<(double Alpha, int Neurons, SigmaSource Sigma), (SteeringPlan Plan, Tensor Shift)> _plans = new();
     private bool _disposed;
 
     private PopSteerModel(string directory, ModelManifest manifest, SasRec sasRec, TopKSae sae, NeuronStats neurons, PopularityGroups groups, Device device)
@@ -58,7 +58,10 @@ public sealed class PopSteerModel : IDisposable
     public Device Device => _device;
 
     /// <summary>The steering plan for (alpha, N) with the default sigma source, computed once and cached.</summary>
-    public SteeringPlan PlanFor(double alpha, int neurons) => CachedPlan(alpha, neurons).Plan;
+    public SteeringPlan PlanFor(double alpha, int neurons) => CachedPlan(alpha, neurons, SigmaSource.Opposite).Plan;
+
+    /// <summary>The plan with an explicit sigma source (the METHOD.md section 6 option), also cached.</summary>
+    public SteeringPlan PlanFor(double alpha, int neurons, SigmaSource sigma) => CachedPlan(alpha, neurons, sigma).Plan;
 
     /// <summary>
     /// One batched model call: a CPU float tensor [B, Items.Count + 1] of scores, column 0 (padding) = -inf.
@@ -171,10 +174,10 @@ public sealed class PopSteerModel : IDisposable
         return _sasRec.UserVectors(items, lengths).MoveToOuterDisposeScope();
     }
 
-    private (SteeringPlan Plan, Tensor Shift) CachedPlan(double alpha, int neurons) =>
-        _plans.GetOrAdd((alpha, neurons), key =>
+    private (SteeringPlan Plan, Tensor Shift) CachedPlan(double alpha, int neurons, SigmaSource sigma) =>
+        _plans.GetOrAdd((alpha, neurons, sigma), key =>
         {
-            var plan = SteeringPlan.Create(Neurons, key.Alpha, key.Neurons);
+            var plan = SteeringPlan.Create(Neurons, key.Alpha, key.Neurons, key.Sigma);
             var shift = tensor(plan.Shift, device: _device);
             shift.DetachFromDisposeScope();
             return (plan, shift);
@@ -184,8 +187,8 @@ public sealed class PopSteerModel : IDisposable
     {
         if (plan.Shift.Length != SaeWidth)
             throw new ArgumentException($"The plan steers {plan.Shift.Length} neurons but this model's SAE has {SaeWidth}.", nameof(plan));
-        if (_plans.TryGetValue((plan.Alpha, plan.Neurons), out var cached) && ReferenceEquals(cached.Plan, plan)) return cached.Shift;
-        // A plan made elsewhere (other sigma source): a per-call tensor, owned by the caller's dispose scope.
+        if (_plans.TryGetValue((plan.Alpha, plan.Neurons, plan.Sigma), out var cached) && ReferenceEquals(cached.Plan, plan)) return cached.Shift;
+        // A plan made with SteeringPlan.Create directly: a per-call tensor, owned by the caller's dispose scope.
         return tensor(plan.Shift, device: _device);
     }
 
