@@ -22,6 +22,7 @@ public sealed class ScorerMetrics : IDisposable
     private readonly Histogram<double> _batchDuration;
     private readonly Histogram<double> _latency;
     private readonly Histogram<int> _batchSize;
+    private readonly Histogram<double> _stage;
     private volatile string _modelVersion = "";
     private double _alpha = double.NaN;
     private int _neurons = -1;
@@ -38,7 +39,8 @@ public sealed class ScorerMetrics : IDisposable
         _steeringRefused = _meter.CreateCounter<long>("popsteer.scorer.steering_refused", "{value}", "Invalid steering values refused.");
         _modelsRefused = _meter.CreateCounter<long>("popsteer.scorer.models_refused", "{version}", "Model versions refused (corrupt or unloadable).");
         _batchDuration = _meter.CreateHistogram<double>("popsteer.scorer.batch.duration", "ms", "From batch assembled to offsets committed.");
-        _latency = _meter.CreateHistogram<double>("popsteer.scorer.latency", "ms", "Event entering Kafka to its recommendation being generated.");
+        _latency = _meter.CreateHistogram<double>("popsteer.scorer.latency", "ms", "Event entering Kafka to its recommendation being delivered and committed.");
+        _stage = _meter.CreateHistogram<double>("popsteer.scorer.stage.duration", "ms", "Time per batch stage (tag stage = read, score, publish, commit).");
         _batchSize = _meter.CreateHistogram<int>("popsteer.scorer.batch.size", "{user}", "Distinct users per batch.");
         _meter.CreateObservableGauge("popsteer.scorer.served.tail_share", () => Served.TailShare, null, "Share of served slots that are tail items, over the sliding window.");
         _meter.CreateObservableGauge("popsteer.scorer.served.gini", () => Served.Gini, null, "Gini@K of served exposure over the sliding window.");
@@ -64,6 +66,8 @@ public sealed class ScorerMetrics : IDisposable
         Volatile.Write(ref _neurons, steering.Neurons);
         _modelVersion = modelVersion;
     }
+
+    public void Stage(string stage, double ms) => _stage.Record(ms, new KeyValuePair<string, object?>("stage", stage));
 
     public void Latency(double ms) => _latency.Record(ms);
 

@@ -41,6 +41,7 @@ public sealed class ScorerWorker(
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         SteeringControl.ValidateAtStartup(steeringOptions.CurrentValue);
+        if (_options.TorchThreads > 0) PopSteer.Core.TorchRuntime.ConfigureThreads(_options.TorchThreads);
         return base.StartAsync(cancellationToken);
     }
 
@@ -129,8 +130,11 @@ public sealed class ScorerWorker(
             var model = models.AcquireForBatch();
             var active = steering.Resolve(model);
             var (users, invalid) = Distinct(_batch);
+            var stage = Stopwatch.GetTimestamp();
             var stored = sequences.ReadManyAsync(users.Select(u => u.UserId).ToArray()).GetAwaiter().GetResult();
+            stage = Lap("read", stage);
             var scored = scorer.Score(model, active, users, stored, batchId, DateTimeOffset.UtcNow);
+            stage = Lap("score", stage);
 
             var deliveries = new List<Task>(scored.Count + invalid.Count);
             foreach (var s in scored)
@@ -140,12 +144,14 @@ public sealed class ScorerWorker(
                 deliveries.Add(Produce(producer, deadLetterTopic, DeadLetterFor(result, reason)));
             // Commit only what is delivered: every report must be in before the offsets move.
             Task.WhenAll(deliveries).GetAwaiter().GetResult();
+            stage = Lap("publish", stage);
 
             var offsets = _batch
                 .GroupBy(r => r.TopicPartition)
                 .Select(g => new TopicPartitionOffset(g.Key, g.Max(r => r.Offset.Value) + 1))
                 .ToArray();
             if (offsets.Length > 0) resilience.Kafka.Execute(() => consumer.Commit(offsets));
+            Lap("commit", stage);
 
             if (model.Version != metrics.ModelVersion) metrics.Served.Reset(model.Model.Groups);
 
@@ -165,6 +171,12 @@ public sealed class ScorerWorker(
             logger.LogError(e, "Batch {Batch} of {Signals} signals failed; nothing committed, it will be consumed again", batchId, _batch.Count);
             return false;
         }
+    }
+
+    private long Lap(string stage, long since)
+    {
+        metrics.Stage(stage, Stopwatch.GetElapsedTime(since).TotalMilliseconds);
+        return Stopwatch.GetTimestamp();
     }
 
     private Task Produce(IProducer<string, byte[]> producer, string topic, Message<string, byte[]> message) =>

@@ -29,6 +29,10 @@ public sealed class ScoringOptions
     [Required, RegularExpression("^(cpu|cuda|auto)$", ErrorMessage = "Scoring:Device must be cpu, cuda or auto.")]
     public string Device { get; set; } = "cpu";
 
+    /// <summary>libtorch intra-op threads for scoring; 0 keeps libtorch's default (all cores).</summary>
+    [Range(0, 1024, ErrorMessage = "Scoring:TorchThreads must be between 0 (libtorch default) and 1024.")]
+    public int TorchThreads { get; set; }
+
     /// <summary>Consumer group of the users-changed consumer.</summary>
     [Required(AllowEmptyStrings = false, ErrorMessage = "Scoring:GroupId must not be empty.")]
     public string GroupId { get; set; } = "popsteer-scorer";

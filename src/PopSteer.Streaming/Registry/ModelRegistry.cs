@@ -127,14 +127,15 @@ public sealed class ModelRegistry
         var versions = await _pipeline.ExecuteAsync(
             async _ => await Db.SortedSetRangeByRankAsync(_keys.Versions, 0, -1, Order.Ascending),
             cancellationToken);
-        var batch = Db.CreateBatch();
-        var metas = versions.Select(v => batch.HashGetAllAsync(_keys.Meta(v.ToString()))).ToArray();
-        batch.Execute();
+        // One pipelined round trip for every version's metadata.
+        var metas = await _pipeline.ExecuteAsync(
+            async _ => await Task.WhenAll(versions.Select(v => Db.HashGetAllAsync(_keys.Meta(v.ToString())))),
+            cancellationToken);
         var result = new List<ModelVersionInfo>(versions.Length);
         for (int i = 0; i < versions.Length; i++)
         {
             var version = versions[i].ToString();
-            var meta = (await metas[i]).ToDictionary(e => e.Name.ToString(), e => e.Value);
+            var meta = metas[i].ToDictionary(e => e.Name.ToString(), e => e.Value);
             result.Add(new ModelVersionInfo(
                 version,
                 DateTimeOffset.FromUnixTimeMilliseconds((long)meta.GetValueOrDefault("publishedAt", 0)),

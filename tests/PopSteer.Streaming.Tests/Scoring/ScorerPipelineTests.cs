@@ -287,4 +287,76 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
         Assert.Equal(1, holder.Swaps);
         Assert.Equal(0, scorer.Counter("popsteer.scorer.batches_failed"));
     }
+
+    [Fact]
+    public async Task Graceful_shutdown_finishes_the_batch_in_hand_so_published_and_committed_signals_match_exactly()
+    {
+        await PublishTinyModel("a", seed: 7);
+        // One signal per distinct user: every committed signal must have exactly one published recommendation.
+        const int signals = 5000;
+        var users = Enumerable.Range(0, signals).Select(i => $"g{i}").ToArray();
+        await Store.AppendAsync(users.Select(u => new SequenceAppend(u, "i1", T0, _settings.InteractionsTopic, 0, _offset++)).ToArray());
+        await SignalRoundAsync(users, T0);
+        var group = $"scorer-{Guid.NewGuid():N}";
+
+        await using (var scorer = Scorer(("Scoring:GroupId", group), ("Scoring:MaxBatchSize", "8")))
+        {
+            await scorer.StartAsync();
+            ReadUntil(seen => seen.Count >= 200);
+            await scorer.StopAsync(); // mid-stream: thousands of signals are still waiting
+        }
+
+        using var reader = new Confluent.Kafka.ConsumerBuilder<byte[], byte[]>(new Confluent.Kafka.ConsumerConfig
+        {
+            BootstrapServers = kafka.BootstrapServers,
+            GroupId = group,
+            EnableAutoCommit = false,
+        }).Build();
+        var signalPartitions = Enumerable.Range(0, 4).Select(p => new Confluent.Kafka.TopicPartition(UsersChanged, p)).ToList();
+        long committed = reader.Committed(signalPartitions, TimeSpan.FromSeconds(10)).Sum(o => Math.Max(0, o.Offset.Value));
+        long published = Enumerable.Range(0, 4)
+            .Select(p => reader.QueryWatermarkOffsets(new Confluent.Kafka.TopicPartition(RecommendationsTopic, p), TimeSpan.FromSeconds(10)))
+            .Sum(w => w.High.Value - w.Low.Value);
+
+        Assert.InRange(committed, 200, signals - 1);
+        Assert.Equal(committed, published);
+    }
+
+    [Fact]
+    public async Task The_prometheus_endpoint_serves_the_scorers_meters_with_the_model_version_and_served_popularity()
+    {
+        var (_, info) = await PublishTinyModel("a", seed: 7);
+        var users = Enumerable.Range(0, 30).Select(i => $"m{i}").ToArray();
+        var port = FreePort.Next();
+        await using var scorer = Scorer(("Metrics:PrometheusPort", port.ToString()), ("Steering:Alpha", "0.5"));
+        await scorer.StartAsync();
+        await IngestAsync(users.Select((u, i) => (u, $"i{1 + i % 20}", T0.AddSeconds(i))).ToArray());
+        ReadUntil(seen => seen.Count >= users.Length);
+
+        using var http = new HttpClient();
+        string text = "";
+        var deadline = DateTime.UtcNow + Patience;
+        // Observable gauges are sampled at scrape time; the counters appear once the first batch was committed.
+        while (!text.Contains("popsteer_scorer_users_scored", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+            text = await http.GetStringAsync($"http://localhost:{port}/metrics");
+        }
+
+        var lines = text.Split('\n');
+        File.WriteAllText(Path.Combine(Path.GetTempPath(), "popsteer-scorer-metrics-sample.txt"), text);
+        double Value(string name)
+        {
+            var line = lines.Single(l => l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal));
+            var rest = line.Contains('}') ? line[(line.LastIndexOf('}') + 1)..] : line[name.Length..];
+            return double.Parse(rest.Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        Assert.Equal(users.Length, Value("popsteer_scorer_users_scored_total"));
+        Assert.Equal(0.5, Value("popsteer_scorer_alpha"));
+        Assert.Contains(lines, l => l.StartsWith("popsteer_scorer_model{", StringComparison.Ordinal) && l.Contains($"version=\"{info.Version}\"", StringComparison.Ordinal));
+        var gini = Value("popsteer_scorer_served_gini");
+        Assert.InRange(gini, 0.01, 1.0);
+        Assert.InRange(Value("popsteer_scorer_served_tail_share"), 0.0, 1.0);
+        Assert.Contains(lines, l => l.StartsWith("popsteer_scorer_batch_duration_milliseconds_bucket", StringComparison.Ordinal));
+    }
 }

@@ -62,7 +62,13 @@ public sealed class ScorerTestHost : IAsyncDisposable
 
     public IServiceProvider Services => _host.Services;
 
-    public Task StartAsync() => _host.StartAsync();
+    private bool _started;
+
+    public async Task StartAsync()
+    {
+        await _host.StartAsync();
+        _started = true;
+    }
 
     public Task StopAsync() => _host.StopAsync();
 
@@ -85,7 +91,11 @@ public sealed class ScorerTestHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _listener.Dispose();
-        try { await _host.StopAsync(); } catch (OperationCanceledException) { }
+        // A host whose start failed (bad options) has nothing to stop.
+        if (_started)
+        {
+            try { await _host.StopAsync(); } catch (OperationCanceledException) { }
+        }
         _host.Dispose();
     }
 
