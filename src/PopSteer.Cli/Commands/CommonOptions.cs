@@ -54,10 +54,6 @@ internal static class CommonOptions
         DefaultValueFactory = _ => Core.Steering.SigmaSource.Opposite,
     };
 
-    /// <summary>The model's cached plan for the default sigma source; a fresh plan for the other variant.</summary>
-    public static Core.Steering.SteeringPlan Plan(Core.Scoring.PopSteerModel model, double alpha, int neurons, Core.Steering.SigmaSource sigma) =>
-        sigma == Core.Steering.SigmaSource.Opposite ? model.PlanFor(alpha, neurons) : Core.Steering.SteeringPlan.Create(model.Neurons, alpha, neurons, sigma);
-
     /// <summary>Parses a comma-separated list such as "0,0.5,1.5" into numbers, naming the option on error.</summary>
     public static IReadOnlyList<T> ParseList<T>(string? text, string option) where T : IParsable<T>
     {

@@ -32,7 +32,7 @@ internal static class EvaluateCommand
             var (_, cases) = EvaluationSplit.Load(m, r.GetRequiredValue(data), r.GetValue(format), r.GetValue(kCore), r.GetValue(split) ?? "test");
             double a = r.GetValue(alpha) ?? m.Manifest.Steering?.Alpha ?? 1.5;
             int n = r.GetValue(neurons) ?? m.Manifest.Steering?.Neurons ?? m.SaeWidth;
-            var plan = CommonOptions.Plan(m, a, n, r.GetValue(sigma));
+            var plan = m.PlanFor(a, n, r.GetValue(sigma));
             var options = new EvaluationOptions { MaskHistory = r.GetValue(mask) };
 
             using var prepared = Evaluator.Prepare(m, cases, options);

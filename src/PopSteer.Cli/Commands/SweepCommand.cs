@@ -54,7 +54,7 @@ internal static class SweepCommand
                 var points = new List<TradeoffPoint>();
                 foreach (double a in alphaList)
                 {
-                    var metrics = Evaluator.Evaluate(prepared, ScoringMethod.PopSteer, CommonOptions.Plan(m, a, n, r.GetValue(sigma))).Metrics;
+                    var metrics = Evaluator.Evaluate(prepared, ScoringMethod.PopSteer, m.PlanFor(a, n, r.GetValue(sigma))).Metrics;
                     rows.Add(new MethodResult("PopSteer", metrics, a, n));
                     points.Add(Point(string.Create(CultureInfo.InvariantCulture, $"α={a:0.##}"), metrics));
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

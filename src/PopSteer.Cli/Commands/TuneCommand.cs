@@ -54,7 +54,7 @@ internal static class TuneCommand
                 foreach (int n in neuronList)
                     foreach (double a in alphaList)
                     {
-                        var plan = CommonOptions.Plan(m, a, n, r.GetValue(sigma));
+                        var plan = m.PlanFor(a, n, r.GetValue(sigma));
                         var metrics = Evaluator.Evaluate(prepared, ScoringMethod.PopSteer, plan).Metrics;
                         points.Add((plan, metrics));
                         double drop = SelectionScore.NdcgDrop(reference, metrics);
