@@ -102,6 +102,20 @@ public sealed class IngestPipelineTests(RedisServerFixture redis, KafkaFixture k
     }
 
     [Fact]
+    public async Task Ingest_started_before_its_topic_exists_picks_up_events_once_they_arrive()
+    {
+        var settings = new TestSettings(kafka.BootstrapServers, redis.ConnectionString);
+        // The demo starts the workers on a fresh broker before anything is replayed.
+        await using var ingest = await TestHost.StartAsync(settings, (s, c) => s.AddIngest(c));
+        await Task.Delay(2000);
+        var events = TestEvents.Generate(users: 20, items: 50, count: 200, seed: 17);
+        await KafkaTestClient.ProduceEventsAsync(settings.BootstrapServers, settings.InteractionsTopic, events);
+        var metrics = ingest.Services.GetRequiredService<IngestMetrics>();
+        await Eventually.Until(() => metrics.EventsApplied >= events.Count, Patience, () => $"{metrics.EventsApplied} applied");
+        await SequenceAssert.MatchesGroundTruth(ingest.Services.GetRequiredService<SequenceStore>(), TestEvents.GroundTruth(events));
+    }
+
+    [Fact]
     public async Task Malformed_events_are_dead_lettered_with_reasons_while_good_events_flow()
     {
         var settings = new TestSettings(kafka.BootstrapServers, redis.ConnectionString);
