@@ -86,6 +86,13 @@ public sealed class LocalRedisServer : IDisposable
             _process.Dispose();
             _process = null;
         }
+        // The port must be free before a test asserts behaviour "while Redis is down".
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (Ping())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"redis-server on port {Port} still answers after Stop().");
+            Thread.Sleep(25);
+        }
     }
 
     public void Dispose()
@@ -106,6 +113,7 @@ public sealed class LocalRedisServer : IDisposable
             using var client = new TcpClient();
             client.Connect(IPAddress.Loopback, Port);
             using var stream = client.GetStream();
+            stream.ReadTimeout = 1000;
             stream.Write("PING\r\n"u8);
             var buffer = new byte[16];
             int n = stream.Read(buffer, 0, buffer.Length);
