@@ -70,7 +70,8 @@ public sealed class IngestWorker(
             // Leaving the group now lets the partitions move at once instead of after the session timeout.
             consumer.Close();
             producer.Flush(TimeSpan.FromSeconds(10));
-            logger.LogInformation("Ingest stopped after {Batches} batches, {Applied} events applied", metrics.Batches, metrics.EventsApplied);
+            logger.LogInformation("Ingest stopped after {Batches} batches: {Applied} events applied, {Redelivered} redeliveries skipped, {DeadLettered} dead-lettered",
+                metrics.Batches, metrics.EventsApplied, metrics.EventsRedelivered, metrics.DeadLettered);
         }
     }
 

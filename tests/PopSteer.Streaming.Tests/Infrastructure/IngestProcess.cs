@@ -36,6 +36,7 @@ public sealed class IngestProcess : IDisposable
         };
         foreach (var (key, value) in settings.AsEnvironment()) start.Environment[key] = value;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Logging__LogLevel__PopSteer.Ingest.IngestWorker"] = "Information";
         start.Environment["Logging__Console__FormatterName"] = "simple";
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var ingest = new IngestProcess(process);

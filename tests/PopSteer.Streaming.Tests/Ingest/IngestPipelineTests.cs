@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using PopSteer.Ingest;
 using PopSteer.Streaming.Contracts;
@@ -71,6 +72,47 @@ public sealed class IngestPipelineTests(RedisServerFixture redis, KafkaFixture k
 
         await SequenceAssert.MatchesGroundTruth(second.Services.GetRequiredService<SequenceStore>(), truth);
         Assert.Equal(0, again.EventsRedelivered);
+    }
+
+    [Fact]
+    public async Task Events_written_to_redis_but_never_committed_are_skipped_on_redelivery()
+    {
+        var settings = new TestSettings(kafka.BootstrapServers, redis.ConnectionString);
+        var events = TestEvents.Generate(users: 60, items: 100, count: 1200, seed: 13);
+        await KafkaTestClient.ProduceEventsAsync(settings.BootstrapServers, settings.InteractionsTopic, events);
+
+        // A worker that crashed after its Redis write and before its commit: the first 100 messages of every partition
+        // are already applied with their real positions, and the group has committed nothing.
+        var log = KafkaTestClient.ConsumeUntil(settings.BootstrapServers, settings.InteractionsTopic, seen => seen.Count >= events.Count, Patience);
+        var crashed = log.GroupBy(m => m.Partition.Value).SelectMany(p => p.OrderBy(m => m.Offset.Value).Take(100))
+            .Select(m => (Message: m, Event: JsonSerializer.Deserialize(m.Message.Value, StreamingJsonContext.Default.InteractionEvent)!))
+            .Select(x => new SequenceAppend(x.Event.UserId, x.Event.ItemId, x.Event.Timestamp, x.Message.Topic, x.Message.Partition.Value, x.Message.Offset.Value))
+            .ToArray();
+        using (var services = StreamingServices.Build(settings))
+            await services.GetRequiredService<SequenceStore>().AppendAsync(crashed);
+
+        await using var ingest = await TestHost.StartAsync(settings, (s, c) => s.AddIngest(c));
+        var metrics = ingest.Services.GetRequiredService<IngestMetrics>();
+        await Eventually.Until(() => metrics.EventsApplied + metrics.EventsRedelivered >= events.Count, Patience,
+            () => $"{metrics.EventsApplied} applied, {metrics.EventsRedelivered} redelivered");
+
+        Assert.Equal(crashed.Length, metrics.EventsRedelivered);
+        Assert.Equal(events.Count - crashed.Length, metrics.EventsApplied);
+        await SequenceAssert.MatchesGroundTruth(ingest.Services.GetRequiredService<SequenceStore>(), TestEvents.GroundTruth(events));
+    }
+
+    [Fact]
+    public async Task Ingest_started_before_its_topic_exists_picks_up_events_once_they_arrive()
+    {
+        var settings = new TestSettings(kafka.BootstrapServers, redis.ConnectionString);
+        // The demo starts the workers on a fresh broker before anything is replayed.
+        await using var ingest = await TestHost.StartAsync(settings, (s, c) => s.AddIngest(c));
+        await Task.Delay(2000);
+        var events = TestEvents.Generate(users: 20, items: 50, count: 200, seed: 17);
+        await KafkaTestClient.ProduceEventsAsync(settings.BootstrapServers, settings.InteractionsTopic, events);
+        var metrics = ingest.Services.GetRequiredService<IngestMetrics>();
+        await Eventually.Until(() => metrics.EventsApplied >= events.Count, Patience, () => $"{metrics.EventsApplied} applied");
+        await SequenceAssert.MatchesGroundTruth(ingest.Services.GetRequiredService<SequenceStore>(), TestEvents.GroundTruth(events));
     }
 
     [Fact]
