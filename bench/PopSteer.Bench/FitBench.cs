@@ -43,10 +43,13 @@ internal static class FitBench
             AnalysisPrefixes = a.Int("prefixes", 100_000),
         };
         var sink = new SyncProgress(Console.WriteLine);
-        // --resume sae: keep the directory's trained SASRec and run only the SAE and the analysis.
-        var report = a.Get("resume") == "sae"
-            ? Merge(PopSteerFitter.TrainSae(data, dir, options, sink), PopSteerFitter.Analyze(data, dir, options, sink))
-            : PopSteerFitter.Fit(data, dir, options, sink);
+        // --resume sae|analyze: keep what the directory already holds and run only the later stages.
+        var report = a.Get("resume") switch
+        {
+            "sae" => Merge(PopSteerFitter.TrainSae(data, dir, options, sink), PopSteerFitter.Analyze(data, dir, options, sink)),
+            "analyze" => PopSteerFitter.Analyze(data, dir, options, sink),
+            _ => PopSteerFitter.Fit(data, dir, options, sink),
+        };
         Console.WriteLine($"stage times: {prep}; " + string.Join("; ", report.StageTimes.Select(kv => $"{kv.Key} {kv.Value.TotalSeconds:F1}s")));
 
         using var model = PopSteerModel.Load(dir);

@@ -14,6 +14,7 @@ int rc = mode switch
     "scoring" => ScoringBench.Run(opts),
     "fit" => FitBench.Run(opts),
     "synthetic" => FitBench.RunSynthetic(opts),
+    "windows" => WindowsBench.Run(opts),
     _ => Args.Usage(mode),
 };
 Console.WriteLine($"total wall time {clock.Elapsed}");

@@ -13,9 +13,6 @@ namespace PopSteer.Core.Model;
 /// </summary>
 public sealed class SasRec : Module<Tensor, Tensor>
 {
-    /// <summary>Additive mask value (RecBole's): exp(-10000) underflows to exactly 0 in float32 softmax.</summary>
-    private const float Blocked = -10000f;
-
     private readonly Embedding item_embedding;
     private readonly Embedding position_embedding;
     private readonly LayerNorm layer_norm;
@@ -88,10 +85,10 @@ public sealed class SasRec : Module<Tensor, Tensor>
         var hidden = dropout.forward(layer_norm.forward(item_embedding.forward(itemSeq).add(position_embedding.forward(positions))));
         var mask = AttentionMask(itemSeq);
         for (int i = 0; i < blocks.Count - 1; i++) hidden = blocks[i].forward(hidden, mask);
-        var last = lengths.sub(1).view(-1, 1, 1).expand(-1, 1, Config.Dim);
+        var last = lengths.sub(Scalars.One).view(-1, 1, 1).expand(-1, 1, Config.Dim);
         var query = hidden.gather(1, last);
         // The last real position may attend to every real key (all are at or before it): the padding mask alone.
-        var keyMask = where(itemSeq.ne(0).view(b, 1, 1, length), zeros(1, device: itemSeq.device), full(1, Blocked, device: itemSeq.device));
+        var keyMask = where(itemSeq.ne(Scalars.Zero).view(b, 1, 1, length), zeros(1, device: itemSeq.device), full(1, Scalars.Blocked, device: itemSeq.device));
         return blocks[blocks.Count - 1].ForwardAt(query, hidden, keyMask).squeeze(1).MoveToOuterDisposeScope();
     }
 
@@ -100,10 +97,10 @@ public sealed class SasRec : Module<Tensor, Tensor>
     {
         long length = itemSeq.shape[1];
         using var causal = ones(length, length, dtype: ScalarType.Bool, device: itemSeq.device).tril();
-        using var keys = itemSeq.ne(0).view(itemSeq.shape[0], 1, 1, length);
+        using var keys = itemSeq.ne(Scalars.Zero).view(itemSeq.shape[0], 1, 1, length);
         using var allowed = keys.logical_and(causal);
         using var zero = zeros(1, dtype: ScalarType.Float32, device: itemSeq.device);
-        using var blocked = full(1, Blocked, dtype: ScalarType.Float32, device: itemSeq.device);
+        using var blocked = full(1, Scalars.Blocked, dtype: ScalarType.Float32, device: itemSeq.device);
         return where(allowed, zero, blocked);
     }
 }

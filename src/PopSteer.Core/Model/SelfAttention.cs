@@ -12,6 +12,7 @@ public sealed class SelfAttention : Module<Tensor, Tensor, Tensor>
 {
     private readonly int _heads;
     private readonly int _headDim;
+    private readonly Scalar _scale;
     private readonly Linear query;
     private readonly Linear key;
     private readonly Linear value;
@@ -24,6 +25,7 @@ public sealed class SelfAttention : Module<Tensor, Tensor, Tensor>
     {
         _heads = heads;
         _headDim = dim / heads;
+        _scale = Math.Sqrt(_headDim).ToScalar(); // a field: kept alive as long as the layer (see Scalars)
         query = Linear(dim, dim);
         key = Linear(dim, dim);
         value = Linear(dim, dim);
@@ -43,7 +45,7 @@ public sealed class SelfAttention : Module<Tensor, Tensor, Tensor>
         var q = SplitHeads(query.forward(input), b, l);
         var k = SplitHeads(key.forward(input), b, l);
         var v = SplitHeads(value.forward(input), b, l);
-        var attention = q.matmul(k.transpose(-1, -2)).div(Math.Sqrt(_headDim)).add(mask);
+        var attention = q.matmul(k.transpose(-1, -2)).div(_scale).add(mask);
         var probs = attn_dropout.forward(attention.softmax(-1));
         var context = probs.matmul(v).permute(0, 2, 1, 3).reshape(b, l, _heads * _headDim);
         var output = layer_norm.forward(out_dropout.forward(dense.forward(context)).add(input));
@@ -61,7 +63,7 @@ public sealed class SelfAttention : Module<Tensor, Tensor, Tensor>
         var q = SplitHeads(this.query.forward(query), b, 1);
         var k = SplitHeads(key.forward(keys), b, l);
         var v = SplitHeads(value.forward(keys), b, l);
-        var attention = q.matmul(k.transpose(-1, -2)).div(Math.Sqrt(_headDim)).add(mask);
+        var attention = q.matmul(k.transpose(-1, -2)).div(_scale).add(mask);
         var probs = attn_dropout.forward(attention.softmax(-1));
         var context = probs.matmul(v).permute(0, 2, 1, 3).reshape(b, 1, _heads * _headDim);
         return layer_norm.forward(out_dropout.forward(dense.forward(context)).add(query)).MoveToOuterDisposeScope();

@@ -97,7 +97,7 @@ public sealed class PopSteerModel : IDisposable
             _ => throw new ArgumentOutOfRangeException(nameof(method), method, "unknown scoring method"),
         };
         var scores = x.matmul(_sasRec.ItemEmbeddings.t());
-        scores.select(1, 0).fill_(float.NegativeInfinity);
+        scores.select(1, 0).fill_(Scalars.NegativeInfinity);
         if (scores.device_type != DeviceType.CPU) scores = scores.cpu();
         return scores.MoveToOuterDisposeScope();
     }
@@ -124,7 +124,7 @@ public sealed class PopSteerModel : IDisposable
             {
                 if (histories[u].Length == 0) continue;
                 using var seen = tensor(histories[u].Select(i => (long)i).ToArray());
-                scores[u].index_fill_(0, seen, float.NegativeInfinity);
+                scores[u].index_fill_(0, seen, Scalars.NegativeInfinity);
             }
         }
         int kk = Math.Min(k, n);

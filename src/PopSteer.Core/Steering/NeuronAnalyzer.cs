@@ -42,8 +42,8 @@ public static class NeuronAnalyzer
         sasRec.to(device).eval();
         sae.to(device).eval();
         var rng = new Random(settings.Seed + 1);
-        var headMoments = new Moments(sae.Width);
-        var tailMoments = new Moments(sae.Width);
+        using var headMoments = new Moments(sae.Width);
+        using var tailMoments = new Moments(sae.Width);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using (no_grad())
         {
@@ -127,51 +127,55 @@ public static class NeuronAnalyzer
         return z.to(ScalarType.Float64).cpu().MoveToOuterDisposeScope();
     }
 
-    /// <summary>Per-neuron running moments in double, shifted by the first batch's mean so the variance does not cancel.</summary>
-    private sealed class Moments(int width)
+    /// <summary>
+    /// Per-neuron running moments in double, shifted by the first batch's mean so the variance does not cancel.
+    /// Kept in tensors: copying every [1024, h] batch to managed arrays made the GC run constantly.
+    /// </summary>
+    private sealed class Moments(int width) : IDisposable
     {
-        private readonly double[] _sum = new double[width];
-        private readonly double[] _sumSq = new double[width];
-        private double[]? _shift;
+        private readonly Tensor _sum = zeros(width, dtype: ScalarType.Float64);
+        private readonly Tensor _sumSq = zeros(width, dtype: ScalarType.Float64);
+        private Tensor? _shift;
         private long _n;
 
         public void Add(Tensor z)
         {
             using (z)
+            using (var scope = NewDisposeScope())
             {
-                int rows = (int)z.shape[0];
-                var data = z.data<double>().ToArray();
                 if (_shift is null)
                 {
-                    _shift = new double[width];
-                    for (int r = 0; r < rows; r++) for (int j = 0; j < width; j++) _shift[j] += data[r * width + j];
-                    for (int j = 0; j < width; j++) _shift[j] /= rows;
+                    _shift = z.mean([0]);
+                    _shift.DetachFromDisposeScope();
                 }
-                for (int r = 0; r < rows; r++)
-                {
-                    int o = r * width;
-                    for (int j = 0; j < width; j++)
-                    {
-                        double v = data[o + j] - _shift[j];
-                        _sum[j] += v;
-                        _sumSq[j] += v * v;
-                    }
-                }
-                _n += rows;
+                var centred = z.sub(_shift);
+                _sum.add_(centred.sum([0]));
+                _sumSq.add_(centred.square().sum([0]));
+                _n += z.shape[0];
             }
         }
 
         public (double[] Mean, double[] Std) MeanAndPopulationStd()
         {
+            var sum = _sum.data<double>().ToArray();
+            var sumSq = _sumSq.data<double>().ToArray();
+            var shift = _shift!.data<double>().ToArray();
             var mean = new double[width];
             var std = new double[width];
             for (int j = 0; j < width; j++)
             {
-                double m = _sum[j] / _n;
-                mean[j] = m + _shift![j];
-                std[j] = Math.Sqrt(Math.Max(0, _sumSq[j] / _n - m * m));
+                double m = sum[j] / _n;
+                mean[j] = m + shift[j];
+                std[j] = Math.Sqrt(Math.Max(0, sumSq[j] / _n - m * m));
             }
             return (mean, std);
+        }
+
+        public void Dispose()
+        {
+            _sum.Dispose();
+            _sumSq.Dispose();
+            _shift?.Dispose();
         }
     }
 }

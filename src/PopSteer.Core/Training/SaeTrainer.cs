@@ -99,13 +99,13 @@ public static class SaeTrainer
         var z = sae.PreActivation(x);
         var (values, indices) = sae.Sparsify(z);
         var xHat = sae.Decode(values, indices);
-        var totalVariance = x.sub(x.mean([0], keepdim: true)).pow(2).sum();
-        var fvu = xHat.sub(x).pow(2).sum().div(totalVariance);
+        var totalVariance = x.sub(x.mean([0], keepdim: true)).square().sum();
+        var fvu = xHat.sub(x).square().sum().div(totalVariance);
         if (fired is not null)
         {
             using var _ = no_grad();
             var active = indices.masked_select(values.gt(0));
-            fired.index_fill_(0, active, true);
+            fired.index_fill_(0, active, Scalars.True);
         }
         long deadCount = deadLatents.shape[0];
         if (deadCount == 0 || auxWeight == 0) return fvu.MoveToOuterDisposeScope();
@@ -117,8 +117,9 @@ public static class SaeTrainer
         var auxIndices = deadLatents.index_select(0, auxPositions.reshape(-1)).view_as(auxPositions);
         var residualHat = sae.DecodeResidual(auxValues, auxIndices);
         double scale = Math.Min((double)deadCount / sae.Config.KAux, 1.0);
-        var aux = residualHat.sub(residual).pow(2).sum().div(totalVariance).mul(scale);
-        return fvu.add(aux.mul(auxWeight)).MoveToOuterDisposeScope();
+        using var weight = (scale * auxWeight).ToScalar(); // held by `using` until the call returns (see Scalars)
+        var aux = residualHat.sub(residual).square().sum().div(totalVariance).mul(weight);
+        return fvu.add(aux).MoveToOuterDisposeScope();
     }
 
     /// <summary>sum ||x_hat - x||^2 / sum ||x - mean(x)||^2 over all rows (eval mode, no gradient).</summary>
@@ -129,12 +130,12 @@ public static class SaeTrainer
         using var outer = NewDisposeScope();
         double err = 0;
         var mean = x.mean([0], keepdim: true);
-        double total = x.sub(mean).pow(2).sum().item<float>();
+        double total = x.sub(mean).square().sum().item<float>();
         for (long start = 0; start < x.shape[0]; start += batchSize)
         {
             using var scope = NewDisposeScope();
             var batch = x.slice(0, start, Math.Min(x.shape[0], start + batchSize), 1);
-            err += sae.Reconstruct(batch).sub(batch).pow(2).sum().item<float>();
+            err += sae.Reconstruct(batch).sub(batch).square().sum().item<float>();
         }
         return total == 0 ? double.NaN : err / total;
     }

@@ -127,7 +127,7 @@ public static class SasRecTrainer
             var batch = cases.Skip(start).Take(batchSize).ToArray();
             var (items, lengths) = HistoryBatch.Create(batch.Select(c => c.History).ToArray(), model.Config.MaxLength, model.Config.ItemCount, device);
             var scores = model.UserVectors(items, lengths).matmul(model.ItemEmbeddings.t());
-            scores.select(1, 0).fill_(float.NegativeInfinity);
+            scores.select(1, 0).fill_(Scalars.NegativeInfinity);
             int k = (int)Math.Min(10, scores.shape[1]);
             var top = scores.topk(k, dim: 1).indexes.cpu().data<long>().ToArray();
             for (int b = 0; b < batch.Length; b++)

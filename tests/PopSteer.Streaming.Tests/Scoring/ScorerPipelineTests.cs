@@ -359,4 +359,35 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
         Assert.InRange(Value("popsteer_scorer_served_tail_share"), 0.0, 1.0);
         Assert.Contains(lines, l => l.StartsWith("popsteer_scorer_batch_duration_milliseconds_bucket", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Signals_arriving_while_redis_is_down_are_not_committed_and_are_all_scored_once_it_is_back()
+    {
+        await PublishTinyModel("a", seed: 7);
+        var users = Enumerable.Range(0, 50).Select(i => $"r{i}").ToArray();
+        await IngestAsync(users.Select((u, i) => (u, $"i{1 + i % 25}", T0.AddSeconds(i))).ToArray());
+        await using var scorer = Scorer();
+        await scorer.StartAsync();
+        await SignalRoundAsync(users, T0.AddDays(1));
+        ReadUntil(seen => AllHave(seen, users, T0.AddDays(1)));
+
+        redis.Stop();
+        try
+        {
+            var during = T0.AddDays(2);
+            await SignalRoundAsync(users, during);
+            var deadline = DateTime.UtcNow + Patience;
+            while (scorer.Counter("popsteer.scorer.batches_failed") == 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
+            Assert.True(scorer.Counter("popsteer.scorer.batches_failed") > 0, "a batch should fail while Redis is down");
+            Assert.DoesNotContain(ReadUntil(seen => AllHave(seen, users, T0.AddDays(1))), r => r.EventTimestamp == during);
+        }
+        finally
+        {
+            redis.Start(); // same port, empty (no persistence): the Scorer reconnects by itself
+        }
+
+        // The rewound batch is consumed again: every signal sent during the outage gets its recommendation.
+        var recs = ReadUntil(seen => AllHave(seen, users, T0.AddDays(2)));
+        Assert.All(users, u => Assert.Contains(recs, r => r.UserId == u && r.EventTimestamp == T0.AddDays(2)));
+    }
 }

@@ -1,0 +1,48 @@
+using PopSteer.Core.Data;
+using PopSteer.Core.Metrics;
+using PopSteer.Scorer;
+using PopSteer.Streaming.Sequences;
+
+namespace PopSteer.Streaming.Tests.Scoring;
+
+/// <summary>The Scorer's pure pieces: history mapping and the sliding served-exposure window.</summary>
+public sealed class ScoringPiecesTests
+{
+    private static readonly DateTimeOffset T0 = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static UserSequence Sequence(params string[] items) =>
+        new("u", items.Select((item, i) => new SequenceEntry(item, T0.AddSeconds(i))).ToArray());
+
+    [Fact]
+    public void History_skips_unknown_items_and_keeps_the_most_recent_known_ones_oldest_first()
+    {
+        var vocabulary = new ItemVocabulary(["a", "b", "c", "d"]); // a=1 b=2 c=3 d=4
+
+        Assert.Equal([2, 3, 4], BatchScorer.ToHistory(Sequence("a", "x", "b", "c", "y", "d"), vocabulary, maxLength: 3));
+        Assert.Equal([1, 2, 1], BatchScorer.ToHistory(Sequence("a", "b", "zz", "a"), vocabulary, maxLength: 10));
+        Assert.Empty(BatchScorer.ToHistory(Sequence("x", "y"), vocabulary, maxLength: 10));
+        Assert.Empty(BatchScorer.ToHistory(Sequence(), vocabulary, maxLength: 10));
+    }
+
+    [Fact]
+    public void Served_window_counts_only_the_last_lists_and_agrees_with_the_shared_gini()
+    {
+        // Items 1..6: 1-2 head, 3-4 mid, 5-6 tail.
+        var groups = new PopularityGroups(new long[7], [PopularityGroup.Mid, PopularityGroup.Head, PopularityGroup.Head,
+            PopularityGroup.Mid, PopularityGroup.Mid, PopularityGroup.Tail, PopularityGroup.Tail], 0.2);
+        var window = new ServedExposureWindow(capacity: 2);
+        window.Reset(groups);
+
+        window.Add([1, 2]);
+        window.Add([5, 6]);
+        Assert.Equal(0.5, window.TailShare);
+        window.Add([5, 3]); // evicts [1, 2]
+        Assert.Equal(2, window.Lists);
+        Assert.Equal(0.75, window.TailShare);
+        Assert.Equal(RankingEvaluator.Gini([0, 0, 0, 1, 0, 2, 1]), window.Gini, 12);
+
+        window.Reset(groups); // a new model starts a new window
+        Assert.Equal(0, window.Lists);
+        Assert.Equal(0, window.TailShare);
+    }
+}
