@@ -26,13 +26,14 @@ internal static class CompareCommand
         var csv = new Option<string?>("--csv") { Description = "Write the test table as CSV." };
         var maxDrop = new Option<double>("--max-ndcg-drop") { Description = "Selection rule: largest relative validation NDCG@10 drop allowed.", DefaultValueFactory = _ => 0.05 };
         var batch = new Option<int>("--batch-size") { Description = "Users per model call (and the most score rows held at once).", DefaultValueFactory = _ => 256 };
+        var timedRuns = new Option<int>("--timed-runs") { Description = "Timed test passes per method; the median time is reported.", DefaultValueFactory = _ => 3 };
         var seed = CommonOptions.Seed();
         seed.Description = "Seed of P-MMF's user arrival order.";
         var device = CommonOptions.Device();
 
         var command = new Command("compare", "Tune PopSteer and the IPR, FA*IR, PCT and P-MMF re-rankers on validation, report all on test.")
         {
-            model, data, format, kCore, json, plot, markdown, csv, maxDrop, batch, seed, device,
+            model, data, format, kCore, json, plot, markdown, csv, maxDrop, batch, timedRuns, seed, device,
         };
         command.SetAction((ParseResult r, CancellationToken ct) =>
         {
@@ -42,7 +43,7 @@ internal static class CompareCommand
             var (split, _) = EvaluationSplit.Load(m, dataPath, r.GetValue(format), r.GetValue(kCore), "test");
             Console.Error.WriteLine($"compare: model {m.Version}, {m.Items.Count} items; validation {split.Validation.Count} users, test {split.Test.Count} users.");
 
-            var options = new MethodComparisonOptions { MaxNdcgDrop = r.GetValue(maxDrop), BatchSize = r.GetValue(batch), Seed = r.GetValue(seed) };
+            var options = new MethodComparisonOptions { MaxNdcgDrop = r.GetValue(maxDrop), BatchSize = r.GetValue(batch), TimedRuns = r.GetValue(timedRuns), Seed = r.GetValue(seed) };
             var result = MethodComparison.Run(m, split.Validation, split.Test, options, line => Console.Error.WriteLine(line), ct);
 
             var report = ComparisonReport.ToEvaluationReport(result);

@@ -26,7 +26,8 @@ public static class ComparisonReport
 
     /// <summary>
     /// Validation points for the two-panel plot: SASRec and SAE as single points, PopSteer's alpha curve at the chosen
-    /// N (starting from alpha = 0, which is the unsteered SAE exactly), every baseline's whole tuning grid.
+    /// N (starting from alpha = 0, which is the unsteered SAE exactly) and its other alpha x N points, every
+    /// baseline's whole tuning grid.
     /// </summary>
     public static IReadOnlyList<TradeoffSeries> PlotSeries(MethodComparisonResult result)
     {
@@ -44,6 +45,9 @@ public static class ComparisonReport
                 .OrderBy(p => p.Parameters["alpha"])
                 .Select(p => Point(string.Create(CultureInfo.InvariantCulture, $"a={p.Parameters["alpha"]:R}"), p.Validation));
             series.Add(new TradeoffSeries($"PopSteer (N={n})", [Point("a=0", sae.Validation), .. curve], true));
+            var others = result.Grid.Where(p => p.Method == MethodComparison.PopSteer && (int)p.Parameters["neurons"] != n)
+                .Select(p => Point(p.Label, p.Validation)).ToList();
+            if (others.Count > 0) series.Add(new TradeoffSeries("PopSteer, other N", others, false));
         }
         foreach (var method in new[] { MethodComparison.Ipr, MethodComparison.Fair, MethodComparison.Pct, MethodComparison.Pmmf })
         {
