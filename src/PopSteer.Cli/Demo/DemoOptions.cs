@@ -11,17 +11,17 @@ internal sealed record DemoOptions
     /// <summary>An existing model directory to serve instead of fitting one.</summary>
     public string? ModelDirectory { get; init; }
     /// <summary>Events per second of the live replay; 0 = as fast as possible (a load run).</summary>
-    public double Rate { get; init; } = 250;
-    public AlphaSchedule Schedule { get; init; } = AlphaSchedule.Parse("0:0,30:1.5,60:3");
+    public double Rate { get; init; } = 200;
+    public AlphaSchedule Schedule { get; init; } = AlphaSchedule.Parse("0:0,20:1.5,40:3");
     /// <summary>Share of the rows, latest in time, held out and replayed live; the rest trains the model.</summary>
-    public double Holdout { get; init; } = 0.2;
+    public double Holdout { get; init; } = 0.25;
     /// <summary>Stop after this long even if the replay has not finished; null = when everything is served.</summary>
     public TimeSpan? Duration { get; init; }
-    public int GeneratedUsers { get; init; } = 1500;
-    public int GeneratedItems { get; init; } = 600;
-    public int GeneratedInteractions { get; init; } = 90_000;
-    public int Epochs { get; init; } = 40;
-    public int SaeEpochs { get; init; } = 20;
+    public int GeneratedUsers { get; init; } = 1000;
+    public int GeneratedItems { get; init; } = 500;
+    public int GeneratedInteractions { get; init; } = 50_000;
+    public int Epochs { get; init; } = 20;
+    public int SaeEpochs { get; init; } = 10;
     public int Seed { get; init; } = 42;
     /// <summary>One user in this many gets an unsteered shadow list for the comparison.</summary>
     public int ShadowSampleEvery { get; init; } = 4;
