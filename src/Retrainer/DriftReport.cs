@@ -14,6 +14,9 @@ public sealed record DriftReport(
     double LiveMass,
     double UnknownMass)
 {
+    /// <summary>Interactions counted when the live popularity was read (set by the worker).</summary>
+    public long Events { get; init; }
+
     /// <summary>Share of the live interaction mass on items the model does not know (ignored by the comparison).</summary>
     public double UnknownShare => LiveMass + UnknownMass > 0 ? UnknownMass / (LiveMass + UnknownMass) : double.NaN;
 

@@ -90,7 +90,7 @@ public sealed class RetrainerWorker(
 
         var live = tracker.Snapshot();
         if (live.Events == 0) return;
-        var drift = DriftDetector.Compare(_base.Version, live.Counts, _base.Items, _base.Groups);
+        var drift = DriftDetector.Compare(_base.Version, live.Counts, _base.Items, _base.Groups) with { Events = live.Events };
         LastDrift = drift;
         metrics.Drift(drift, live.EventsSinceRefit);
         logger.LogDebug("Drift of {Version}: JS {Js:0.0000} bits, head overlap {Overlap:0.00}, {Since} events since the last refit",
