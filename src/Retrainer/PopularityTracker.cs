@@ -37,6 +37,12 @@ public sealed class PopularityTracker(
             return new PopularitySnapshot(_state.Counts.CountsAt(), _state.Counts.Latest, _state.Events, _state.EventsSinceRefit);
     }
 
+    /// <summary>Users with events not yet in a checkpoint (the checkpoint's user set lags by up to CheckpointInterval).</summary>
+    public IReadOnlyList<string> PendingUsers()
+    {
+        lock (_gate) return _state.RecentUsers.OrderByDescending(kv => kv.Value).Select(kv => kv.Key).ToArray();
+    }
+
     /// <summary>A refit was attempted: the next one waits for MinEventsBetweenRefits new events (made durable at the next checkpoint).</summary>
     public void RefitAttempted()
     {

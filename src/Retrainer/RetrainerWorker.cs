@@ -120,8 +120,9 @@ public sealed class RetrainerWorker(
 
     private RefitResult Refit(BaseModel model, PopularitySnapshot live, DriftReport drift, CancellationToken stopping)
     {
-        var users = checkpoint.RecentUsersAsync(_options.MaxUsers, stopping).GetAwaiter().GetResult();
-        var histories = new List<UserSequence>(users.Count);
+        var users = tracker.PendingUsers().Concat(checkpoint.RecentUsersAsync(_options.MaxUsers, stopping).GetAwaiter().GetResult())
+            .Distinct(StringComparer.Ordinal).Take(_options.MaxUsers).ToArray();
+        var histories = new List<UserSequence>(users.Length);
         foreach (var chunk in users.Chunk(ReadChunk))
             histories.AddRange(sequences.ReadManyAsync(chunk, stopping).GetAwaiter().GetResult());
 

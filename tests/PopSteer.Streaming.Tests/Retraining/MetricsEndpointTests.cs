@@ -10,6 +10,7 @@ using PopSteer.Streaming.Tests.Scoring;
 namespace PopSteer.Streaming.Tests.Retraining;
 
 /// <summary>The Prometheus endpoint (AddPopSteerMetrics, OpenTelemetry's HttpListener exporter) serving the Retrainer's drift gauges.</summary>
+[Collection(RetrainerHostsCollection.Name)]
 public sealed class MetricsEndpointTests(RedisServerFixture redis, KafkaFixture kafka)
     : IClassFixture<RedisServerFixture>, IClassFixture<KafkaFixture>, IDisposable
 {

@@ -8,6 +8,7 @@ using PopSteer.Streaming.Tests.Scoring;
 namespace PopSteer.Streaming.Tests.Retraining;
 
 /// <summary>The tracker against a real redis-server and the mock cluster: decayed counts, checkpoint, resume.</summary>
+[Collection(RetrainerHostsCollection.Name)]
 public sealed class PopularityTrackerTests(RedisServerFixture redis, KafkaFixture kafka)
     : IClassFixture<RedisServerFixture>, IClassFixture<KafkaFixture>, IDisposable
 {
