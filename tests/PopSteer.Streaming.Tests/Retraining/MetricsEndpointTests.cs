@@ -51,6 +51,8 @@ public sealed class MetricsEndpointTests(RedisServerFixture redis, KafkaFixture 
         Assert.Contains("# TYPE popsteer_retrainer_drift_js_divergence gauge", text);
         Assert.Equal(expected.HeadOverlap, Gauge(text, "popsteer_retrainer_drift_head_overlap")!.Value, 9);
         Assert.Equal(events.Count, Gauge(text, "popsteer_retrainer_events_total"));
+        Assert.Equal(events.Count, Gauge(text, "popsteer_retrainer_events_since_refit"));
+        Assert.True(double.IsNaN(Gauge(text, "popsteer_retrainer_validation_fvu")!.Value)); // no refit yet
     }
 
     [Fact]
