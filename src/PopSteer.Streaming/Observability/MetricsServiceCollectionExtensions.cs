@@ -36,9 +36,20 @@ public static class MetricsServiceCollectionExtensions
                 foreach (var meter in options.EffectiveMeters) metrics.AddMeter(meter);
                 metrics.AddPrometheusHttpListener(o =>
                 {
-                    o.Host = options.Host;
                     o.Port = options.Port;
                     o.ScrapeEndpointPath = options.Path;
+                    if (options.Host is "+" or "*")
+                    {
+                        // The exporter's own prefix must be a parseable host; a wildcard (every interface: what a pod
+                        // needs) replaces it before the listener starts, as the exporter's documentation shows.
+                        var wildcard = $"http://{options.Host}:{options.Port}{options.Path.TrimEnd('/')}/";
+                        o.ConfigureHttpListener = (_, listener) =>
+                        {
+                            listener.Prefixes.Clear();
+                            listener.Prefixes.Add(wildcard);
+                        };
+                    }
+                    else o.Host = options.Host;
                 });
             });
         return services;

@@ -25,7 +25,7 @@ public sealed class MetricsEndpointTests(RedisServerFixture redis, KafkaFixture 
         var settings = RetrainerTestSettings.Create(kafka.BootstrapServers, redis.ConnectionString, _scratch.Sub("work"));
         var port = FreePort.Next();
         settings["Metrics:Port"] = port.ToString(CultureInfo.InvariantCulture);
-        settings["Metrics:Host"] = "localhost";
+        // Metrics:Host stays at its default "+" (every interface, what a pod needs).
         settings["Retrainer:MinEventsBetweenRefits"] = "1000000"; // measure only
         var baseDir = _scratch.Sub("base");
         TinyModelFactory.Create(baseDir, items: 30, seed: 7);
@@ -44,7 +44,7 @@ public sealed class MetricsEndpointTests(RedisServerFixture redis, KafkaFixture 
         string text = "";
         await Eventually.Until(async () =>
         {
-            text = await http.GetStringAsync($"http://localhost:{port}/metrics");
+            text = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");
             return Gauge(text, "popsteer_retrainer_drift_js_divergence") is { } js && Math.Abs(js - expected.JsDivergence) < 1e-9;
         }, Patience, () => $"drift gauge not served as {expected.JsDivergence}:\n{text}");
 
