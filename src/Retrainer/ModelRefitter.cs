@@ -121,7 +121,7 @@ public sealed class ModelRefitter(IOptions<RetrainerOptions> options, ILogger<Mo
         ModelDirectory.Save(outputDirectory, manifest, items, sasRec, sae, stats, groups);
 
         var validation = Validate(outputDirectory, sae, sasRec, test, steering, device);
-        var problems = Check(validation);
+        var problems = Check(validation, _options);
         manifest.Metrics["retrain.validation.users"] = validation.Users;
         manifest.Metrics["retrain.validation.fvu"] = validation.Fvu;
         manifest.Metrics["retrain.validation.alpha"] = validation.Alpha;
@@ -158,15 +158,16 @@ public sealed class ModelRefitter(IOptions<RetrainerOptions> options, ILogger<Mo
         return new RefitValidation(test.Count, fvu, sasRecMetrics, popSteerMetrics, steering.Alpha, neurons);
     }
 
-    private List<string> Check(RefitValidation v)
+    /// <summary>Every validation bound the refit misses, each naming its setting; empty when it may be published.</summary>
+    internal static List<string> Check(RefitValidation v, RetrainerOptions options)
     {
         var problems = new List<string>();
-        if (!(v.Fvu <= _options.MaxFvu))
-            problems.Add(string.Create(CultureInfo.InvariantCulture, $"SAE FVU {v.Fvu:0.0000} exceeds Retrainer:MaxFvu {_options.MaxFvu}"));
-        if (v.NdcgDrop > _options.MaxNdcgDrop)
-            problems.Add(string.Create(CultureInfo.InvariantCulture, $"PopSteer NDCG@10 {v.PopSteer.Ndcg:0.0000} is {v.NdcgDrop:P1} below SASRec's {v.SasRec.Ndcg:0.0000} (Retrainer:MaxNdcgDrop {_options.MaxNdcgDrop:P1})"));
-        if (_options.RequireGiniReduction && !(v.PopSteer.Gini < v.SasRec.Gini))
-            problems.Add(string.Create(CultureInfo.InvariantCulture, $"steering no longer lowers Gini@10 (PopSteer {v.PopSteer.Gini:0.0000}, SASRec {v.SasRec.Gini:0.0000})"));
+        if (!(v.Fvu <= options.MaxFvu))
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"SAE FVU {v.Fvu:0.0000} exceeds Retrainer:MaxFvu {options.MaxFvu}"));
+        if (v.NdcgDrop > options.MaxNdcgDrop)
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"PopSteer NDCG@10 {v.PopSteer.Ndcg:0.0000} is {v.NdcgDrop:P1} below SASRec's {v.SasRec.Ndcg:0.0000} (Retrainer:MaxNdcgDrop {options.MaxNdcgDrop:P1})"));
+        if (options.RequireGiniReduction && !(v.PopSteer.Gini < v.SasRec.Gini))
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"steering no longer lowers Gini@10 (PopSteer {v.PopSteer.Gini:0.0000}, SASRec {v.SasRec.Gini:0.0000}; Retrainer:RequireGiniReduction)"));
         return problems;
     }
 }
