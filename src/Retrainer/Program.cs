@@ -1,3 +1,8 @@
+using PopSteer.Retrainer;
+using PopSteer.Streaming.Configuration;
+
 var builder = Host.CreateApplicationBuilder(args);
-var host = builder.Build();
-host.Run();
+builder.Configuration.AddPopSteerConfigDirectory();
+builder.Services.AddRetrainer(builder.Configuration);
+builder.Services.AddPopSteerMetrics(builder.Configuration, "popsteer-retrainer");
+builder.Build().Run();

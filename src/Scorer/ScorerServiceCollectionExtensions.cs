@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PopSteer.Streaming.DependencyInjection;
-using OpenTelemetry.Metrics;
 using PopSteer.Streaming.Registry;
 
 namespace PopSteer.Scorer;
@@ -41,22 +40,6 @@ public static class ScorerServiceCollectionExtensions
                 o.BindingError = e.InnerException is null ? e.Message : $"{e.Message} {e.InnerException.Message}";
             }
         }));
-
-        var endpoint = configuration.GetSection(MetricsEndpointOptions.SectionName).Get<MetricsEndpointOptions>() ?? new();
-        if (endpoint.PrometheusPort is { } port and not 0)
-        {
-            if (port is < 1 or > 65535)
-                throw new OptionsValidationException(MetricsEndpointOptions.SectionName, typeof(MetricsEndpointOptions),
-                    [$"Metrics:PrometheusPort must be a TCP port (1-65535) or empty for no endpoint (got {port})."]);
-            // Every PopSteer meter in the process (the demo hosts Ingest beside the Scorer).
-            services.AddOpenTelemetry().WithMetrics(metrics => metrics
-                .AddMeter("PopSteer.*")
-                .AddPrometheusHttpListener(o =>
-                {
-                    o.Host = endpoint.PrometheusHost;
-                    o.Port = port;
-                }));
-        }
 
         services.TryAddSingleton<ScorerMetrics>();
         services.TryAddSingleton<ModelHolder>();

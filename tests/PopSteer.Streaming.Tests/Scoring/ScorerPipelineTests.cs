@@ -328,7 +328,7 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
         var (_, info) = await PublishTinyModel("a", seed: 7);
         var users = Enumerable.Range(0, 30).Select(i => $"m{i}").ToArray();
         var port = FreePort.Next();
-        await using var scorer = Scorer(("Metrics:PrometheusPort", port.ToString()), ("Steering:Alpha", "0.5"));
+        await using var scorer = Scorer(("Metrics:Port", port.ToString()), ("Steering:Alpha", "0.5"));
         await scorer.StartAsync();
         await IngestAsync(users.Select((u, i) => (u, $"i{1 + i % 20}", T0.AddSeconds(i))).ToArray());
         ReadUntil(seen => seen.Count >= users.Length);

@@ -19,7 +19,7 @@ public sealed class ScorerStartupTests : IDisposable
     [InlineData("Scoring:TopK", "0", "Scoring:TopK")]
     [InlineData("Scoring:Device", "tpu", "Scoring:Device")]
     [InlineData("Scoring:MaxBatchWait", "00:05:00", "Scoring:MaxBatchWait")]
-    [InlineData("Metrics:PrometheusPort", "70000", "Metrics:PrometheusPort")]
+    [InlineData("Metrics:Port", "70000", "Metrics:Port")]
     public async Task A_bad_setting_stops_the_scorer_naming_the_key(string key, string value, string named)
     {
         var settings = new TestSettings("127.0.0.1:1", "127.0.0.1:1,abortConnect=false,connectTimeout=200");

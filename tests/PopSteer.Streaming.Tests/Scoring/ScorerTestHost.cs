@@ -45,6 +45,7 @@ public sealed class ScorerTestHost : IAsyncDisposable
         builder.Services.AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).AddFilter("StackExchange.Redis", LogLevel.Warning).AddFilter("Microsoft", LogLevel.Warning));
         alsoHost?.Invoke(builder.Services, builder.Configuration);
         builder.Services.AddScorer(builder.Configuration);
+        builder.Services.AddPopSteerMetrics(builder.Configuration, "popsteer-scorer"); // as the Scorer's Program.cs
         _host = builder.Build();
         _configuration = builder.Configuration;
         _live = _configuration.Providers.OfType<MemoryConfigurationProvider>().Last();

@@ -1,0 +1,78 @@
+using PopSteer.Core.Data;
+
+namespace PopSteer.Retrainer;
+
+/// <summary>
+/// Compares the live (decayed) popularity with a model's popularity groups, item by item through the model's
+/// vocabulary. Items the model does not know are left out: its item table is fixed, so they can neither drift nor be
+/// refitted; their share is reported.
+/// </summary>
+public static class DriftDetector
+{
+    /// <summary>
+    /// Decayed counts are fractional; <see cref="PopularityGroups"/> takes whole counts. Counting in thousandths of an
+    /// interaction keeps every share to well within the groups' tolerance.
+    /// </summary>
+    public const double CountScale = 1000;
+
+    public static DriftReport Compare(string modelVersion, IReadOnlyDictionary<string, double> live, ItemVocabulary items, PopularityGroups model)
+    {
+        if (model.ItemCount != items.Count)
+            throw new ArgumentException($"The groups cover {model.ItemCount} items but the vocabulary {items.Count}.", nameof(model));
+        var (liveCounts, unknown) = Map(live, items);
+        double liveMass = liveCounts.Sum();
+        var modelCounts = model.Counts.Select(c => (double)c).ToArray();
+        modelCounts[0] = 0;
+        if (liveMass <= 0)
+            return new DriftReport(modelVersion, double.NaN, double.NaN, model.Size(PopularityGroup.Head), 0, 0, unknown);
+
+        var liveGroups = PopularityGroups.FromCounts(ToWholeCounts(liveCounts), model.Share);
+        var modelHead = model.Items(PopularityGroup.Head).ToArray();
+        int liveHead = liveGroups.Size(PopularityGroup.Head);
+        double overlap = modelHead.Length == 0 ? double.NaN : modelHead.Count(i => liveGroups[i] == PopularityGroup.Head) / (double)modelHead.Length;
+        return new DriftReport(modelVersion, JensenShannon(modelCounts, liveCounts), overlap, modelHead.Length, liveHead, liveMass, unknown);
+    }
+
+    /// <summary>
+    /// Jensen-Shannon divergence in bits between two non-negative weight vectors (each normalised to sum 1):
+    /// JS(P, Q) = KL(P || M) / 2 + KL(Q || M) / 2 with M = (P + Q) / 2, so 0 &lt;= JS &lt;= 1.
+    /// </summary>
+    public static double JensenShannon(IReadOnlyList<double> p, IReadOnlyList<double> q)
+    {
+        if (p.Count != q.Count) throw new ArgumentException($"The distributions have {p.Count} and {q.Count} entries.");
+        double sp = 0, sq = 0;
+        for (int i = 0; i < p.Count; i++)
+        {
+            if (p[i] < 0 || q[i] < 0 || !double.IsFinite(p[i]) || !double.IsFinite(q[i]))
+                throw new ArgumentException($"Entry {i} is negative or not finite ({p[i]}, {q[i]}).");
+            sp += p[i];
+            sq += q[i];
+        }
+        if (sp <= 0 || sq <= 0) throw new ArgumentException("A distribution has no mass.");
+        double js = 0;
+        for (int i = 0; i < p.Count; i++)
+        {
+            double a = p[i] / sp, b = q[i] / sq, m = (a + b) / 2;
+            if (a > 0) js += a * Math.Log2(a / m) / 2;
+            if (b > 0) js += b * Math.Log2(b / m) / 2;
+        }
+        return Math.Clamp(js, 0, 1);
+    }
+
+    /// <summary>Live counts by internal id (index 0 = padding, 0) and the mass on items the vocabulary lacks.</summary>
+    public static (double[] Counts, double UnknownMass) Map(IReadOnlyDictionary<string, double> live, ItemVocabulary items)
+    {
+        var counts = new double[items.Count + 1];
+        double unknown = 0;
+        foreach (var (item, count) in live)
+        {
+            if (items.TryGetInternal(item, out var id)) counts[id] += count;
+            else unknown += count;
+        }
+        return (counts, unknown);
+    }
+
+    /// <summary>Fixed-point (thousandths of an interaction) counts for <see cref="PopularityGroups.FromCounts"/>.</summary>
+    public static long[] ToWholeCounts(IReadOnlyList<double> counts) =>
+        counts.Select(c => (long)Math.Round(c * CountScale)).ToArray();
+}

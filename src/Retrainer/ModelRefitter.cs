@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using PopSteer.Core;
+using PopSteer.Core.Data;
+using PopSteer.Core.Evaluation;
+using PopSteer.Core.Model;
+using PopSteer.Core.Scoring;
+using PopSteer.Core.Steering;
+using PopSteer.Core.Storage;
+using PopSteer.Core.Training;
+using PopSteer.Streaming.Sequences;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PopSteer.Retrainer;
+
+/// <summary>
+/// Builds a refitted model directory from the serving one and validates it (METHOD.md sections 4-5 on live data):
+/// the popularity groups come from the live decayed counts; the neuron statistics (mu, sigma, Cohen's d) are
+/// recomputed on the recent users' training prefixes; optionally the SAE is fine-tuned first on their SASRec vectors.
+/// SASRec and the item table are kept. Validation holds out each recent user's last item (leave-one-out): the SAE's
+/// FVU, PopSteer's NDCG@10 against SASRec's at the Scorers' steering, and PopSteer's Gini@10 against SASRec's.
+/// No Kafka or Redis here: the <see cref="RetrainerWorker"/> supplies the data and publishes.
+/// </summary>
+public sealed class ModelRefitter(IOptions<RetrainerOptions> options, ILogger<ModelRefitter> logger)
+{
+    private readonly RetrainerOptions _options = options.Value;
+
+    public RefitResult Refit(string baseDirectory, string outputDirectory, PopularitySnapshot live, DriftReport drift,
+        IReadOnlyList<UserSequence> users, RefitSteering steering, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var manifest = ModelDirectory.Verify(baseDirectory);
+        string baseVersion = manifest.Version;
+        var items = ModelDirectory.LoadItems(manifest);
+        var device = TorchRuntime.ResolveDevice(_options.Device);
+
+        // Recent users' sequences as the model sees them (unknown items dropped), split leave-one-out.
+        var rows = new List<Interaction>();
+        foreach (var user in users)
+            foreach (var entry in user.Entries)
+                rows.Add(new Interaction(user.UserId, entry.ItemId, entry.Timestamp.ToUnixTimeMilliseconds()));
+        var data = SequenceDataset.FromInteractions(rows, items);
+        var split = LeaveOneOutSplit.Create(data, manifest.SasRec.MaxLength);
+        var test = split.Test.Where(c => c.History.Length > 0).ToArray();
+        if (test.Length < _options.MinValidationUsers)
+            return RefitResult.Failed(baseVersion, $"only {test.Length} recent users have a held-out item and a history the model knows; Retrainer:MinValidationUsers is {_options.MinValidationUsers}");
+        if (split.TrainingSamples == 0)
+            return RefitResult.Failed(baseVersion, "no recent user has two training items: nothing to analyse");
+
+        double share = manifest.Analysis?.GroupShare ?? 0.2;
+        var (liveCounts, _) = DriftDetector.Map(live.Counts, items);
+        var groups = PopularityGroups.FromCounts(DriftDetector.ToWholeCounts(liveCounts), share);
+        int head = groups.Size(PopularityGroup.Head), tail = groups.Size(PopularityGroup.Tail);
+        if (head == 0 || tail == 0)
+            return RefitResult.Failed(baseVersion, $"the live popularity gives {head} head and {tail} tail items at share {share}: the neuron scores need both");
+
+        using var sasRec = ModelDirectory.LoadSasRec(baseDirectory, manifest);
+        using var sae = ModelDirectory.LoadSae(baseDirectory, manifest);
+        var oldStats = ModelDirectory.LoadNeurons(baseDirectory, manifest);
+
+        TrainingResult? saeResult = null;
+        if (_options.RefitSae)
+        {
+            // Fine-tuned from the serving weights: the dictionary should follow the users, not be relearned from scratch.
+            int stride = manifest.Training.TryGetValue("sasrec.window_stride", out var s) && int.TryParse(s, CultureInfo.InvariantCulture, out var v)
+                ? v : Math.Max(1, manifest.SasRec.MaxLength / 2);
+            using var trainVectors = SaeInputs.TrainingVectors(sasRec, split.TrainSequences, stride, device);
+            using var validVectors = SaeInputs.CaseVectors(sasRec, split.Validation.Count >= 2 ? split.Validation : test, device);
+            var saeOptions = new SaeTrainingOptions
+            {
+                LearningRate = _options.SaeLearningRate,
+                MaxEpochs = _options.SaeEpochs,
+                Patience = Math.Min(3, _options.SaeEpochs),
+                Seed = _options.Seed,
+            };
+            if (trainVectors.shape[0] >= 2)
+            {
+                saeResult = SaeTrainer.Train(sae, trainVectors, validVectors, saeOptions, device, cancellationToken: cancellationToken);
+                sae.to(CPU);
+            }
+            else logger.LogWarning("SAE not fine-tuned: {Count} training vectors", trainVectors.shape[0]);
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var analysis = new AnalysisSettings
+        {
+            Prefixes = _options.AnalysisPrefixes,
+            GroupShare = share,
+            Mode = manifest.Analysis?.Mode ?? SyntheticUserMode.Sample,
+            Seed = _options.Seed,
+        };
+        var stats = NeuronAnalyzer.Analyze(sasRec, sae, split.TrainSequences, groups, analysis, device, cancellationToken: cancellationToken);
+        sasRec.to(CPU);
+        sae.to(CPU);
+
+        manifest.CreatedAt = DateTimeOffset.UtcNow;
+        manifest.Analysis = analysis;
+        foreach (var k in manifest.Metrics.Keys.Where(k => k.StartsWith("retrain.", StringComparison.Ordinal)).ToList()) manifest.Metrics.Remove(k);
+        manifest.Metrics["analyze.head_items"] = head;
+        manifest.Metrics["analyze.tail_items"] = tail;
+        manifest.Metrics["analyze.tail_neurons"] = stats.CohenD.Count(d => d < 0);
+        manifest.Metrics["analyze.head_neurons"] = stats.CohenD.Count(d => d > 0);
+        manifest.Metrics["retrain.drift.js_divergence"] = drift.JsDivergence;
+        manifest.Metrics["retrain.drift.head_overlap"] = drift.HeadOverlap;
+        manifest.Metrics["retrain.drift.unknown_share"] = drift.UnknownShare;
+        manifest.Metrics["retrain.events"] = live.Events;
+        manifest.Metrics["retrain.users"] = data.UserIds.Count;
+        manifest.Metrics["retrain.train_prefixes"] = split.TrainingSamples;
+        manifest.Metrics["retrain.neurons.mean_abs_d_change"] = oldStats.CohenD.Zip(stats.CohenD, (a, b) => Math.Abs(a - b)).Average();
+        if (saeResult is not null)
+        {
+            manifest.Metrics["retrain.sae.valid.fvu"] = saeResult.BestMetric;
+            manifest.Metrics["retrain.sae.epochs"] = saeResult.EpochsRun;
+        }
+        manifest.Training["retrain.base_version"] = baseVersion;
+        manifest.Training["retrain.refit_sae"] = (saeResult is not null).ToString(CultureInfo.InvariantCulture);
+        manifest.Training["retrain.popularity_half_life"] = _options.PopularityHalfLife.ToString("c", CultureInfo.InvariantCulture);
+        manifest.Training["retrain.live_counts_at"] = live.At.ToString("o", CultureInfo.InvariantCulture);
+        ModelDirectory.Save(outputDirectory, manifest, items, sasRec, sae, stats, groups);
+
+        var validation = Validate(outputDirectory, sae, sasRec, test, steering, device);
+        var problems = Check(validation, _options);
+        manifest.Metrics["retrain.validation.users"] = validation.Users;
+        manifest.Metrics["retrain.validation.fvu"] = validation.Fvu;
+        manifest.Metrics["retrain.validation.alpha"] = validation.Alpha;
+        manifest.Metrics["retrain.validation.neurons"] = validation.Neurons;
+        manifest.Metrics["retrain.validation.sasrec.ndcg@10"] = validation.SasRec.Ndcg;
+        manifest.Metrics["retrain.validation.popsteer.ndcg@10"] = validation.PopSteer.Ndcg;
+        manifest.Metrics["retrain.validation.ndcg_drop"] = validation.NdcgDrop;
+        manifest.Metrics["retrain.validation.sasrec.gini@10"] = validation.SasRec.Gini;
+        manifest.Metrics["retrain.validation.popsteer.gini@10"] = validation.PopSteer.Gini;
+        manifest.Metrics["retrain.validation.passed"] = problems.Count == 0 ? 1 : 0;
+        manifest.Metrics["retrain.seconds"] = clock.Elapsed.TotalSeconds;
+        ModelDirectory.WriteManifest(outputDirectory, manifest);
+
+        logger.LogInformation(
+            "Refit of {Base} from {Users} users: JS {Js:0.0000} bits, head overlap {Overlap:0.00}; validation on {Held} users: FVU {Fvu:0.000}, NDCG@10 SASRec {NdcgS:0.0000} PopSteer {NdcgP:0.0000} (drop {Drop:P1}), Gini@10 SASRec {GiniS:0.0000} PopSteer {GiniP:0.0000} at alpha {Alpha}, N {N}; {Verdict}",
+            baseVersion, data.UserIds.Count, drift.JsDivergence, drift.HeadOverlap, validation.Users, validation.Fvu, validation.SasRec.Ndcg, validation.PopSteer.Ndcg,
+            validation.NdcgDrop, validation.SasRec.Gini, validation.PopSteer.Gini, validation.Alpha, validation.Neurons,
+            problems.Count == 0 ? "passed" : "REJECTED: " + string.Join("; ", problems));
+        return new RefitResult(problems.Count == 0 ? RefitOutcome.Published : RefitOutcome.Rejected, baseVersion, outputDirectory, validation, problems);
+    }
+
+    private RefitValidation Validate(string directory, TopKSae sae, SasRec sasRec, IReadOnlyList<EvaluationCase> test, RefitSteering steering, Device device)
+    {
+        using var model = PopSteerModel.Load(directory, _options.Device);
+        int neurons = Math.Min(steering.Neurons ?? model.SaeWidth, model.SaeWidth);
+        var plan = model.PlanFor(steering.Alpha, neurons);
+        using var prepared = Evaluator.Prepare(model, test);
+        var sasRecMetrics = Evaluator.Evaluate(prepared, ScoringMethod.SasRec).Metrics;
+        var popSteerMetrics = Evaluator.Evaluate(prepared, ScoringMethod.PopSteer, plan).Metrics;
+        using var vectors = SaeInputs.CaseVectors(sasRec, test, device);
+        double fvu = SaeTrainer.Fvu(sae.to(device), vectors.to(device));
+        sae.to(CPU);
+        sasRec.to(CPU);
+        return new RefitValidation(test.Count, fvu, sasRecMetrics, popSteerMetrics, steering.Alpha, neurons);
+    }
+
+    /// <summary>Every validation bound the refit misses, each naming its setting; empty when it may be published.</summary>
+    internal static List<string> Check(RefitValidation v, RetrainerOptions options)
+    {
+        var problems = new List<string>();
+        if (!(v.Fvu <= options.MaxFvu))
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"SAE FVU {v.Fvu:0.0000} exceeds Retrainer:MaxFvu {options.MaxFvu}"));
+        if (v.NdcgDrop > options.MaxNdcgDrop)
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"PopSteer NDCG@10 {v.PopSteer.Ndcg:0.0000} is {v.NdcgDrop:P1} below SASRec's {v.SasRec.Ndcg:0.0000} (Retrainer:MaxNdcgDrop {options.MaxNdcgDrop:P1})"));
+        if (options.RequireGiniReduction && !(v.PopSteer.Gini < v.SasRec.Gini))
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"steering no longer lowers Gini@10 (PopSteer {v.PopSteer.Gini:0.0000}, SASRec {v.SasRec.Gini:0.0000}; Retrainer:RequireGiniReduction)"));
+        return problems;
+    }
+}
