@@ -41,6 +41,7 @@ internal static class FitBench
             SasRec = new SasRecTrainingOptions { MaxEpochs = a.Int("epochs", 200), Patience = a.Int("patience", 10), WindowStride = a.Int("stride", 0) },
             Sae = new SaeTrainingOptions { MaxEpochs = a.Int("sae-epochs", 100), Patience = a.Int("sae-patience", 5) },
             AnalysisPrefixes = a.Int("prefixes", 100_000),
+            ResumeSae = a.Flag("continue-sae"),
         };
         var sink = new SyncProgress(Console.WriteLine);
         // --resume sae|analyze: keep what the directory already holds and run only the later stages.

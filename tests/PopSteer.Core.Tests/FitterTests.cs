@@ -75,7 +75,13 @@ public sealed class FitterTests : IDisposable
         Assert.Contains("other data", ex.Message);
 
         PopSteerFitter.TrainSae(data, dir, Tiny);
-        Assert.Equal(3, ModelDirectory.Verify(dir).Files.Count);
+        var first = ModelDirectory.Verify(dir);
+        Assert.Equal(3, first.Files.Count);
+        // Continuing keeps training the saved SAE: its epochs add up and the validation FVU does not get worse.
+        PopSteerFitter.TrainSae(data, dir, Tiny with { ResumeSae = true });
+        var resumed = ModelDirectory.Verify(dir);
+        Assert.Equal(first.Metrics["sae.epochs"] + 2, resumed.Metrics["sae.epochs"]);
+        Assert.True(resumed.Metrics["sae.valid.fvu"] <= first.Metrics["sae.valid.fvu"] * 1.05);
         PopSteerFitter.Analyze(data, dir, Tiny);
         using var model = PopSteerModel.Load(dir);
         Assert.Equal(64, model.Neurons.Width);

@@ -25,6 +25,8 @@ public sealed record FitOptions
     /// <summary>0 means 2 * Dim.</summary>
     public int SaeKAux { get; init; }
     public SaeTrainingOptions Sae { get; init; } = new();
+    /// <summary>TrainSae continues from the directory's SAE (fresh optimiser state) instead of a new initialisation.</summary>
+    public bool ResumeSae { get; init; }
 
     // Analysis (sections 4-5)
     public int AnalysisPrefixes { get; init; } = 100_000;

@@ -87,7 +87,10 @@ public static class PopSteerFitter
 
         random.manual_seed(options.Seed);
         int kAux = options.SaeKAux == 0 ? 2 * sasRec.Config.Dim : options.SaeKAux;
-        using var sae = new TopKSae(SaeConfig.ForDim(sasRec.Config.Dim, options.SaeWidthMultiplier, options.SaeK) with { KAux = kAux });
+        using var sae = options.ResumeSae && manifest.Sae is not null
+            ? ModelDirectory.LoadSae(directory, manifest)
+            : new TopKSae(SaeConfig.ForDim(sasRec.Config.Dim, options.SaeWidthMultiplier, options.SaeK) with { KAux = kAux });
+        double priorEpochs = options.ResumeSae ? manifest.Metrics.GetValueOrDefault("sae.epochs") : 0;
         clock.Restart();
         var result = SaeTrainer.Train(sae, trainVectors, validVectors, options.Sae with { Seed = options.Seed }, device, progress, cancellationToken);
         times["sae"] = clock.Elapsed;
@@ -96,7 +99,7 @@ public static class PopSteerFitter
             manifest.Metrics.Remove(k);
         manifest.Metrics["sae.valid.fvu"] = result.BestMetric;
         manifest.Metrics["sae.best_epoch"] = result.BestEpoch;
-        manifest.Metrics["sae.epochs"] = result.EpochsRun;
+        manifest.Metrics["sae.epochs"] = priorEpochs + result.EpochsRun;
         manifest.Metrics["sae.train.loss"] = result.LastLoss;
         manifest.Metrics["sae.train_vectors"] = trainVectors.shape[0];
         manifest.Metrics["sae.seconds"] = times["sae"].TotalSeconds;
