@@ -16,7 +16,7 @@ internal static class DemoCommand
         model.Description = "Serve this model directory instead of fitting one (it must match the data's item ids).";
         var rate = new Option<double>("--rate") { Description = "Events per second of the live replay; 0 = as fast as possible.", DefaultValueFactory = _ => defaults.Rate };
         var schedule = new Option<string>("--alpha-schedule") { Description = "SECONDS:ALPHA steps, e.g. \"0:0,30:1.5,60:3\".", DefaultValueFactory = _ => "0:0,20:1.5,40:3" };
-        var holdout = new Option<double>("--holdout") { Description = "Latest share of rows replayed live (the rest trains).", DefaultValueFactory = _ => defaults.Holdout };
+        var holdout = new Option<double>("--holdout") { Description = "Share of each user's latest events replayed live (the rest trains).", DefaultValueFactory = _ => defaults.Holdout };
         var duration = new Option<double?>("--duration") { Description = "Stop after this many seconds (default: when every event is served)." };
         var users = new Option<int>("--users") { Description = "Generated data: users.", DefaultValueFactory = _ => defaults.GeneratedUsers };
         var items = new Option<int>("--items") { Description = "Generated data: items.", DefaultValueFactory = _ => defaults.GeneratedItems };

@@ -13,7 +13,7 @@ internal sealed record DemoOptions
     /// <summary>Events per second of the live replay; 0 = as fast as possible (a load run).</summary>
     public double Rate { get; init; } = 200;
     public AlphaSchedule Schedule { get; init; } = AlphaSchedule.Parse("0:0,20:1.5,40:3");
-    /// <summary>Share of the rows, latest in time, held out and replayed live; the rest trains the model.</summary>
+    /// <summary>Share of each user's events, latest in time, held out and replayed live; the rest trains the model.</summary>
     public double Holdout { get; init; } = 0.25;
     /// <summary>Stop after this long even if the replay has not finished; null = when everything is served.</summary>
     public TimeSpan? Duration { get; init; }

@@ -21,13 +21,14 @@ public sealed class InteractionReplay(KafkaClientFactory kafka)
     /// Rows to events in time order (stable: ties keep file order, so a user's sequence matches the file). Timestamps in
     /// seconds (MovieLens) become milliseconds. Event ids are <paramref name="eventIdPrefix"/> + the row's position.
     /// </summary>
-    public static IReadOnlyList<InteractionEvent> ToEvents(IReadOnlyList<Interaction> rows, string eventIdPrefix = "replay-")
+    /// <param name="keepOrder">Replay the rows in the order given (the caller already ordered them, keeping each user's
+    /// own order) instead of sorting by time.</param>
+    public static IReadOnlyList<InteractionEvent> ToEvents(IReadOnlyList<Interaction> rows, string eventIdPrefix = "replay-", bool keepOrder = false)
     {
         var seconds = rows.Count > 0 && rows.All(r => r.Timestamp < SecondsThreshold);
-        return rows
-            .Select((row, index) => (row, index))
-            .OrderBy(x => x.row.Timestamp)
-            .ThenBy(x => x.index)
+        var indexed = rows.Select((row, index) => (row, index));
+        if (!keepOrder) indexed = indexed.OrderBy(x => x.row.Timestamp).ThenBy(x => x.index);
+        return indexed
             .Select(x => new InteractionEvent
             {
                 EventId = $"{eventIdPrefix}{x.index}",
