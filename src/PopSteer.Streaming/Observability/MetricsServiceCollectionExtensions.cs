@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Configuration;
 using OpenTelemetry.Metrics;
@@ -25,7 +26,7 @@ public static class MetricsServiceCollectionExtensions
         var options = section.Get<MetricsOptions>() ?? new MetricsOptions();
         var errors = new List<ValidationResult>();
         if (!Validator.TryValidateObject(options, new ValidationContext(options), errors, validateAllProperties: true))
-            throw new InvalidOperationException(string.Join(" ", errors.Select(e => e.ErrorMessage)));
+            throw new OptionsValidationException(MetricsOptions.SectionName, typeof(MetricsOptions), errors.Select(e => e.ErrorMessage ?? "invalid"));
         if (options.Port == 0) return services;
 
         services.AddMetrics();

@@ -59,7 +59,7 @@ public sealed class MetricsEndpointTests(RedisServerFixture redis, KafkaFixture 
     public void A_bad_metrics_port_is_refused_naming_the_key()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Metrics:Port"] = "70000" }).Build();
-        var e = Assert.Throws<InvalidOperationException>(() => new ServiceCollection().AddPopSteerMetrics(configuration, "x"));
+        var e = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => new ServiceCollection().AddPopSteerMetrics(configuration, "x"));
         Assert.Contains("Metrics:Port", e.Message);
     }
 
