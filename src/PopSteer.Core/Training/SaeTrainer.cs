@@ -104,7 +104,7 @@ public static class SaeTrainer
         if (fired is not null)
         {
             using var _ = no_grad();
-            var active = indices.masked_select(values.gt(0));
+            var active = indices.masked_select(values.gt(Scalars.Zero)); // a kept-alive scalar: see Scalars
             fired.index_fill_(0, active, Scalars.True);
         }
         long deadCount = deadLatents.shape[0];
