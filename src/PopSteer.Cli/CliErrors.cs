@@ -27,7 +27,7 @@ internal static class CliErrors
     private static string? Describe(Exception e) => e switch
     {
         FileNotFoundException f => f.FileName is { } name && !f.Message.Contains(name, StringComparison.Ordinal) ? $"{f.Message} ({name})" : f.Message,
-        DirectoryNotFoundException or DataFormatException or ModelFormatException => e.Message,
+        DirectoryNotFoundException or DataFormatException or ModelFormatException or Streaming.Registry.ModelRegistryException => e.Message,
         ArgumentException or InvalidOperationException => e.Message,
         OperationCanceledException => "cancelled",
         _ => null,

@@ -14,24 +14,16 @@ internal static class ModelsCommand
         command.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             using var session = RegistrySession.Open(r.GetValue(redis), bootstrap: null, announce: false);
-            try
+            var versions = await session.Registry.ListAsync(ct);
+            if (versions.Count == 0)
             {
-                var versions = await session.Registry.ListAsync(ct);
-                if (versions.Count == 0)
-                {
-                    Console.WriteLine("The registry is empty: publish a model with `popsteer publish --model DIR`.");
-                    return 0;
-                }
-                Console.WriteLine($"  {"version",-16}  {"published (UTC)",-20}  {"files",5}  {"bytes",12}  manifest sha256");
-                foreach (var v in versions)
-                    Console.WriteLine($"{(v.IsCurrent ? '*' : ' ')} {v.Version,-16}  {v.PublishedAt.UtcDateTime,-20:yyyy-MM-dd HH:mm:ss}  {v.Files,5}  {v.Bytes,12:N0}  {v.ManifestSha256}");
+                Console.WriteLine("The registry is empty: publish a model with `popsteer publish --model DIR`.");
                 return 0;
             }
-            catch (ModelRegistryException e)
-            {
-                Console.Error.WriteLine($"popsteer models: {e.Message}");
-                return 1;
-            }
+            Console.WriteLine($"  {"version",-16}  {"published (UTC)",-20}  {"files",5}  {"bytes",12}  manifest sha256");
+            foreach (var v in versions)
+                Console.WriteLine($"{(v.IsCurrent ? '*' : ' ')} {v.Version,-16}  {v.PublishedAt.UtcDateTime,-20:yyyy-MM-dd HH:mm:ss}  {v.Files,5}  {v.Bytes,12:N0}  {v.ManifestSha256}");
+            return 0;
         });
         return command;
     }

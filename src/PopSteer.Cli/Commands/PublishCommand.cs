@@ -25,17 +25,9 @@ internal static class PublishCommand
         command.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             using var session = RegistrySession.Open(r.GetValue(redis), r.GetValue(bootstrap), announce: true);
-            try
-            {
-                var info = await session.Registry.PublishAsync(r.GetValue(model)!.FullName, ct);
-                Console.WriteLine($"Published {info.Version} ({info.Files} files, {info.Bytes:N0} bytes, manifest sha256 {info.ManifestSha256}); current -> {info.Version}");
-                return 0;
-            }
-            catch (ModelRegistryException e)
-            {
-                Console.Error.WriteLine($"popsteer publish: {e.Message}");
-                return 1;
-            }
+            var info = await session.Registry.PublishAsync(r.GetValue(model)!.FullName, ct);
+            Console.WriteLine($"Published {info.Version} ({info.Files} files, {info.Bytes:N0} bytes, manifest sha256 {info.ManifestSha256}); current -> {info.Version}");
+            return 0;
         });
         return command;
     }

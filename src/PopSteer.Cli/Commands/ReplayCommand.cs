@@ -37,16 +37,8 @@ internal static class ReplayCommand
                 return 2;
             }
 
-            IReadOnlyList<Interaction> rows;
-            try
-            {
-                rows = InteractionReader.Read(result.GetValue(data)!.FullName, result.GetValue(format));
-            }
-            catch (Exception e) when (e is FileNotFoundException or DataFormatException)
-            {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 1;
-            }
+            // A missing file or a malformed row is reported (file and line) by CliErrors, exit code 2.
+            var rows = InteractionReader.Read(result.GetValue(data)!.FullName, result.GetValue(format));
 
             var events = InteractionReplay.ToEvents(rows, $"{Path.GetFileName(result.GetValue(data)!.Name)}:");
             if (max is { } n) events = events.Take(n).ToArray();

@@ -18,17 +18,9 @@ internal static class RollbackCommand
         command.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             using var session = RegistrySession.Open(r.GetValue(redis), r.GetValue(bootstrap), announce: true);
-            try
-            {
-                var info = await session.Registry.RollbackAsync(r.GetValue(version)!, ct);
-                Console.WriteLine($"current -> {info.Version} (published {info.PublishedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC)");
-                return 0;
-            }
-            catch (ModelRegistryException e)
-            {
-                Console.Error.WriteLine($"popsteer rollback: {e.Message}");
-                return 1;
-            }
+            var info = await session.Registry.RollbackAsync(r.GetValue(version)!, ct);
+            Console.WriteLine($"current -> {info.Version} (published {info.PublishedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC)");
+            return 0;
         });
         return command;
     }
