@@ -1,3 +1,4 @@
+using PopSteer.Streaming.Embedded;
 using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,7 +20,7 @@ internal static class IngestBench
 {
     public static void Run(string bootstrap, int count)
     {
-        using var redis = new LocalRedis();
+        using var redis = LocalRedisServer.Start();
         var events = Events.Make(count, users: 10_000, items: 3_000, seed: 3);
         var kafka = new KafkaClientFactory(Options.Create(new KafkaOptions { BootstrapServers = bootstrap }));
         var replay = new InteractionReplay(kafka);
@@ -62,7 +63,7 @@ internal static class IngestBench
         return (first ?? TimeSpan.Zero, clock.Elapsed);
     }
 
-    private static IHost StartIngest(string bootstrap, LocalRedis redis, string topic, out IngestMetrics metrics)
+    private static IHost StartIngest(string bootstrap, LocalRedisServer redis, string topic, out IngestMetrics metrics)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var id = Guid.NewGuid().ToString("N")[..8];

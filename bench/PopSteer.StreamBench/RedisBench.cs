@@ -1,3 +1,4 @@
+using PopSteer.Streaming.Embedded;
 using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +12,7 @@ internal static class RedisBench
 {
     public static void Run(int count)
     {
-        using var redis = new LocalRedis();
+        using var redis = LocalRedisServer.Start();
         foreach (var pipeline in new[] { 1, 16 })
         {
             var args = $"-p {redis.Port} -P {pipeline} -t lpush,rpush,set -n {Math.Max(count, 100_000)} -r 10000 -q";
