@@ -16,7 +16,9 @@ public sealed record TrainingProgress(
     TimeSpan Elapsed,
     TimeSpan? Eta)
 {
-    public override string ToString() =>
-        $"{Stage} epoch {Epoch}/{MaxEpochs} loss {Loss:F4} {MetricName} {Metric:F4} (best {BestMetric:F4}{(Improved ? ", improved" : "")}) " +
+    public override string ToString() => Stage == "analyze"
+        // The analysis has no epochs or loss: it counts prefixes turned into synthetic head/tail users.
+        ? $"analyze {Epoch:N0}/{MaxEpochs:N0} prefixes elapsed {Elapsed:hh\\:mm\\:ss}{(Eta is { } left ? $" eta {left:hh\\:mm\\:ss}" : "")}"
+        : $"{Stage} epoch {Epoch}/{MaxEpochs} loss {Loss:F4} {MetricName} {Metric:F4} (best {BestMetric:F4}{(Improved ? ", improved" : "")}) " +
         $"elapsed {Elapsed:hh\\:mm\\:ss}{(Eta is { } eta ? $" eta {eta:hh\\:mm\\:ss}" : "")}";
 }
