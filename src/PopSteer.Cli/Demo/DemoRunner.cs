@@ -95,8 +95,9 @@ internal sealed class DemoRunner(DemoOptions options)
         return 0;
     }
 
+    /// <param name="ServedIn">From the first replayed event to the last recommendation read: the pipeline's busy time.</param>
     private sealed record StreamOutcome(
-        PipelineStatistics Statistics, IReadOnlyList<PhaseStatistics> Phases, TimeSpan Elapsed, long Fallbacks, bool CompletedReplay);
+        PipelineStatistics Statistics, IReadOnlyList<PhaseStatistics> Phases, TimeSpan Elapsed, TimeSpan ServedIn, long Fallbacks, bool CompletedReplay);
 
     private async Task<StreamOutcome> StreamAsync(KafkaClientFactory kafka, SequenceStore sequences, PopSteerModel model,
         IConfigurationRoot configuration, IReadOnlyList<InteractionEvent> events, double initialAlpha, CancellationToken cancellationToken)
@@ -151,6 +152,7 @@ internal sealed class DemoRunner(DemoOptions options)
         await WarmUpAsync(kafka, topics.Interactions, warmedUp.Task, stop.Token);
 
         var clock = Stopwatch.StartNew();
+        long streamStartTicks = Stopwatch.GetTimestamp();
         var replay = new InteractionReplay(kafka).RunAsync(events, topics.Interactions, options.Rate,
             r => statistics.EventsProduced(r.Sent), stop.Token);
 
@@ -172,21 +174,21 @@ internal sealed class DemoRunner(DemoOptions options)
                 if (!options.Interactive) Say(string.Create(CultureInfo.InvariantCulture, $"  t={elapsed.TotalSeconds,4:0}s alpha -> {alpha:0.##}"));
             }
             if (replay.IsCompleted) statistics.EventsProduced(replay.Result.Sent);
-            var snapshot = statistics.Tick();
             var ingestLag = await lag.LagAsync("popsteer-ingest", topics.Interactions);
             var scorerLag = await lag.LagAsync("popsteer-scorer", topics.UsersChanged);
             var quiet = Stopwatch.GetElapsedTime(Interlocked.Read(ref lastRecommendationTicks));
             completed = replay.IsCompleted && ingestLag == 0 && scorerLag == 0 && quiet > TimeSpan.FromSeconds(3);
+            // Rates cover the interval since the previous line: every second live, every 5 s in plain mode.
+            bool printing = options.Interactive || elapsed - lastLine >= TimeSpan.FromSeconds(5) || completed;
+            if (!printing) return null;
+            var snapshot = statistics.Tick();
 
             var row = new DashboardRow(elapsed, alpha, snapshot, statistics.Events, statistics.Recommendations, ingestLag, scorerLag,
                 liveServed.TailShare, liveSample.TailShare, liveShadow.TailShare, liveSample.Gini, liveShadow.Gini, liveSample.Count);
             if (!options.Interactive)
             {
-                if (elapsed - lastLine >= TimeSpan.FromSeconds(5) || completed)
-                {
-                    lastLine = elapsed;
-                    Say(row.ToLine());
-                }
+                lastLine = elapsed;
+                Say(row.ToLine());
                 return null;
             }
             return row.ToTable();
@@ -216,8 +218,10 @@ internal sealed class DemoRunner(DemoOptions options)
 
         stop.Cancel();
         var elapsedTotal = clock.Elapsed;
+        var servedIn = TimeSpan.FromTicks(Math.Min(elapsedTotal.Ticks,
+            Math.Max(0, (long)((Interlocked.Read(ref lastRecommendationTicks) - streamStartTicks) * (double)TimeSpan.TicksPerSecond / Stopwatch.Frequency))));
         try { await Task.WhenAll(viewer, shadowing, replay); } catch (OperationCanceledException) { }
-        return new StreamOutcome(statistics, phases.Values.ToArray(), elapsedTotal, Interlocked.Read(ref fallbacks), completed);
+        return new StreamOutcome(statistics, phases.Values.ToArray(), elapsedTotal, servedIn, Interlocked.Read(ref fallbacks), completed);
     }
 
     private const string WarmUpUser = "popsteer-demo-warm-up";
@@ -341,11 +345,11 @@ internal sealed class DemoRunner(DemoOptions options)
     {
         var s = outcome.Statistics;
         var (p50, p99, max) = s.TotalLatency();
-        double seconds = Math.Max(1e-3, outcome.Elapsed.TotalSeconds);
+        double seconds = Math.Max(1e-3, outcome.ServedIn.TotalSeconds);
         Say("");
         Say(outcome.CompletedReplay ? "Summary (every held-out event was served)" : "Summary (stopped before the stream was fully served)");
         Say(string.Create(CultureInfo.InvariantCulture,
-            $"  model {version}; {s.Events:N0}/{events:N0} events in {seconds:0.0} s = {s.Events / seconds:0} events/s; {s.Recommendations:N0} recommendations = {s.Recommendations / seconds:0} recs/s; {outcome.Fallbacks:N0} fallback lists"));
+            $"  model {version}; {s.Events:N0}/{events:N0} events served in {seconds:0.0} s (first event to last recommendation) = {s.Events / seconds:0} events/s; {s.Recommendations:N0} recommendations = {s.Recommendations / seconds:0} recs/s; {outcome.Fallbacks:N0} fallback lists"));
         Say(string.Create(CultureInfo.InvariantCulture, $"  event-to-recommendation latency: p50 {p50:0.0} ms, p99 {p99:0.0} ms, max {max:0.0} ms"));
         var table = new Table().Title("Served lists by alpha (sample = users with an unsteered shadow list)");
         table.AddColumns("alpha", "recs", "p50 ms", "p99 ms", "tail share (all)", "tail share sample / shadow", "gini@10 sample / shadow", "sampled lists");
