@@ -9,13 +9,12 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 dotnet test PopSteer.Stream.sln -c Release --no-build -nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
-# One plain closing line over every test assembly ("Passed!  - Failed: 0, Passed: 122, Skipped: 0, ...").
-awk '/(Passed|Failed)! +- +Failed:/ {
-       for (i = 1; i <= NF; i++) {
-         if ($i == "Failed:")  { f += $(i + 1) + 0 }
-         if ($i == "Passed:")  { p += $(i + 1) + 0 }
-         if ($i == "Skipped:") { s += $(i + 1) + 0 }
-       }
+# One plain closing line over every test assembly. dotnet test prints per assembly either a block
+# ("Total tests: 122" / "     Passed: 122" / "     Failed: 1" / "    Skipped: 2") or, at minimal verbosity,
+# "Passed!  - Failed: 0, Passed: 122, Skipped: 0, ...".
+awk '/^ +(Passed|Failed|Skipped): +[0-9]+ *$/ { n[$1] += $2 }
+     /(Passed|Failed)! +- +Failed:/ {
+       for (i = 1; i <= NF; i++) if ($i ~ /^(Passed|Failed|Skipped):$/) n[$i] += $(i + 1) + 0
      }
-     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+     END { printf "%d passed, %d failed, %d skipped\n", n["Passed:"], n["Failed:"], n["Skipped:"] }' "$log"
 exit $status
