@@ -104,9 +104,9 @@ internal sealed class DemoRunner(DemoOptions options)
     {
         var statistics = new PipelineStatistics();
         var phases = new ConcurrentDictionary<double, PhaseStatistics>();
-        var liveServed = new ServedListWindow(model.Groups);
-        var liveSample = new ServedListWindow(model.Groups);
-        var liveShadow = new ServedListWindow(model.Groups);
+        var liveServed = PhaseStatistics.Window(model.Groups, 2000);
+        var liveSample = PhaseStatistics.Window(model.Groups, 2000);
+        var liveShadow = PhaseStatistics.Window(model.Groups, 2000);
         var shadow = new ShadowScorer(model, sequences, options.ShadowSampleEvery);
         long fallbacks = 0;
         long lastRecommendationTicks = Stopwatch.GetTimestamp();
@@ -184,7 +184,7 @@ internal sealed class DemoRunner(DemoOptions options)
             var snapshot = statistics.Tick();
 
             var row = new DashboardRow(elapsed, alpha, snapshot, statistics.Events, statistics.Recommendations, ingestLag, scorerLag,
-                liveServed.TailShare, liveSample.TailShare, liveShadow.TailShare, liveSample.Gini, liveShadow.Gini, liveSample.Count);
+                liveServed.TailShare, liveSample.TailShare, liveShadow.TailShare, liveSample.Gini, liveShadow.Gini, liveSample.Lists);
             if (!options.Interactive)
             {
                 lastLine = elapsed;
@@ -363,7 +363,7 @@ internal sealed class DemoRunner(DemoOptions options)
                 phase.Served.TailShare.ToString("0.000", CultureInfo.InvariantCulture),
                 $"{phase.SampleServed.TailShare.ToString("0.000", CultureInfo.InvariantCulture)} / {phase.SampleShadow.TailShare.ToString("0.000", CultureInfo.InvariantCulture)}",
                 $"{phase.SampleServed.Gini.ToString("0.000", CultureInfo.InvariantCulture)} / {phase.SampleShadow.Gini.ToString("0.000", CultureInfo.InvariantCulture)}",
-                phase.SampleServed.Count.ToString("N0", CultureInfo.InvariantCulture));
+                phase.SampleServed.Lists.ToString("N0", CultureInfo.InvariantCulture));
         }
         AnsiConsole.Write(table);
         Say("Stopped the workers, the embedded broker and redis-server.");

@@ -1,5 +1,6 @@
 using HdrHistogram;
 using PopSteer.Core.Data;
+using PopSteer.Scorer;
 
 namespace PopSteer.Cli.Demo;
 
@@ -15,9 +16,17 @@ internal sealed class PhaseStatistics(double alpha, PopularityGroups groups)
 
     public double Alpha { get; } = alpha;
     public long Recommendations { get; private set; }
-    public ServedListWindow Served { get; } = new(groups, int.MaxValue);
-    public ServedListWindow SampleServed { get; } = new(groups, int.MaxValue);
-    public ServedListWindow SampleShadow { get; } = new(groups, int.MaxValue);
+    public ServedExposureWindow Served { get; } = Window(groups, int.MaxValue);
+    public ServedExposureWindow SampleServed { get; } = Window(groups, int.MaxValue);
+    public ServedExposureWindow SampleShadow { get; } = Window(groups, int.MaxValue);
+
+    /// <summary>The Scorer's own sliding window of served lists (tail share, Gini@K), so the demo measures the same way.</summary>
+    public static ServedExposureWindow Window(PopularityGroups groups, int capacity)
+    {
+        var window = new ServedExposureWindow(capacity);
+        window.Reset(groups);
+        return window;
+    }
 
     public void Add(int[] list, TimeSpan latency)
     {

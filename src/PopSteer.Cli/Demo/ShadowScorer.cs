@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using PopSteer.Core.Scoring;
+using PopSteer.Scorer;
 using PopSteer.Streaming.Sequences;
 
 namespace PopSteer.Cli.Demo;
@@ -10,19 +11,19 @@ namespace PopSteer.Cli.Demo;
 /// </summary>
 internal sealed class ShadowScorer(PopSteerModel model, SequenceStore sequences, int sampleEvery)
 {
-    private readonly ConcurrentQueue<(string User, int[] Served, PhaseStatistics Phase, ServedListWindow Live, ServedListWindow LiveShadow)> _pending = new();
+    private readonly ConcurrentQueue<(string User, int[] Served, PhaseStatistics Phase, ServedExposureWindow Live, ServedExposureWindow LiveShadow)> _pending = new();
 
     /// <summary>Sample deterministically by user so the same users are compared throughout.</summary>
     public bool Samples(string userId) => (uint)StringComparer.Ordinal.GetHashCode(userId) % (uint)sampleEvery == 0 || sampleEvery <= 1;
 
-    public void Enqueue(string userId, int[] served, PhaseStatistics phase, ServedListWindow live, ServedListWindow liveShadow) =>
+    public void Enqueue(string userId, int[] served, PhaseStatistics phase, ServedExposureWindow live, ServedExposureWindow liveShadow) =>
         _pending.Enqueue((userId, served, phase, live, liveShadow));
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
-            var batch = new List<(string User, int[] Served, PhaseStatistics Phase, ServedListWindow Live, ServedListWindow LiveShadow)>();
+            var batch = new List<(string User, int[] Served, PhaseStatistics Phase, ServedExposureWindow Live, ServedExposureWindow LiveShadow)>();
             while (batch.Count < 256 && _pending.TryDequeue(out var next)) batch.Add(next);
             if (batch.Count == 0)
             {
