@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using PopSteer.Streaming.DependencyInjection;
 
 namespace PopSteer.Ingest;
@@ -14,6 +15,9 @@ public static class IngestServiceCollectionExtensions
             .ValidateOnStart();
         services.AddMetrics();
         services.AddSingleton<IngestMetrics>();
+        // /healthz: the loop keeps polling; /readyz: partitions assigned and Redis reachable.
+        services.AddPopSteerHealth(configuration)
+            .AddConsumerLoop("ingest", sp => sp.GetRequiredService<IOptions<IngestOptions>>().Value.GroupId);
         services.AddHostedService<IngestWorker>();
         return services;
     }

@@ -24,10 +24,21 @@ public sealed class RetrainerMetrics : IDisposable
     private double _giniSasRec = double.NaN;
     private double _giniPopSteer = double.NaN;
     private long _eventsSinceRefit;
+    private long _unpublishedInARow;
 
-    public RetrainerMetrics(IMeterFactory meterFactory)
+    /// <param name="options">When given, the drift thresholds are exported beside the drift, so alerts compare against the configured values.</param>
+    public RetrainerMetrics(IMeterFactory meterFactory, Microsoft.Extensions.Options.IOptions<RetrainerOptions>? options = null)
     {
         _meter = meterFactory.Create(MeterName);
+        if (options?.Value is { } o)
+        {
+            _meter.CreateObservableGauge("popsteer.retrainer.drift.threshold", () => o.DriftThreshold, null,
+                "Retrainer:DriftThreshold: JS divergence (bits) at which a refit is due.");
+            _meter.CreateObservableGauge("popsteer.retrainer.drift.min_head_overlap", () => o.MinHeadOverlap, null,
+                "Retrainer:MinHeadOverlap: head overlap below which a refit is due.");
+        }
+        _meter.CreateObservableGauge("popsteer.retrainer.refits.unpublished_in_a_row", () => Interlocked.Read(ref _unpublishedInARow), "{refit}",
+            "Refit attempts since the last published one that were rejected by validation or failed.");
         _events = _meter.CreateCounter<long>("popsteer.retrainer.events", "{event}", "Interactions counted into the live popularity.");
         _invalid = _meter.CreateCounter<long>("popsteer.retrainer.events.invalid", "{event}", "Malformed interactions skipped (Ingest dead-letters them).");
         _checkpoints = _meter.CreateCounter<long>("popsteer.retrainer.checkpoints", "{checkpoint}", "Popularity checkpoints written to Redis (then offsets committed).");
@@ -70,6 +81,8 @@ public sealed class RetrainerMetrics : IDisposable
     public void Refit(RefitResult result)
     {
         _refits.Add(1, new KeyValuePair<string, object?>("outcome", result.Outcome.ToString().ToLowerInvariant()));
+        if (result.Outcome == RefitOutcome.Published) Interlocked.Exchange(ref _unpublishedInARow, 0);
+        else Interlocked.Increment(ref _unpublishedInARow);
         if (result.Validation is not { } v) return;
         Volatile.Write(ref _fvu, v.Fvu);
         Volatile.Write(ref _ndcgSasRec, v.SasRec.Ndcg);
@@ -78,7 +91,11 @@ public sealed class RetrainerMetrics : IDisposable
         Volatile.Write(ref _giniPopSteer, v.PopSteer.Gini);
     }
 
-    public void RefitFailed() => _refits.Add(1, new KeyValuePair<string, object?>("outcome", "failed"));
+    public void RefitFailed()
+    {
+        _refits.Add(1, new KeyValuePair<string, object?>("outcome", "failed"));
+        Interlocked.Increment(ref _unpublishedInARow);
+    }
 
     public void Dispose() => _meter.Dispose();
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using PopSteer.Streaming.DependencyInjection;
 using PopSteer.Streaming.Registry;
 
@@ -19,6 +20,9 @@ public static class RetrainerServiceCollectionExtensions
             .ValidateOnStart();
         services.AddMetrics();
         services.AddSingleton<RetrainerMetrics>();
+        // /healthz: the popularity tracker keeps polling; /readyz: its partitions assigned and Redis reachable.
+        services.AddPopSteerHealth(configuration)
+            .AddConsumerLoop("retrainer", sp => sp.GetRequiredService<IOptions<RetrainerOptions>>().Value.GroupId);
         services.AddSingleton<PopularityCheckpoint>();
         services.AddSingleton<ModelRefitter>();
         services.AddSingleton<PopularityTracker>();

@@ -27,7 +27,8 @@ public sealed class ScorerMetrics : IDisposable
     private double _alpha = double.NaN;
     private int _neurons = -1;
 
-    public ScorerMetrics(IMeterFactory meterFactory, IOptions<ScoringOptions> options)
+    /// <param name="models">When given, "popsteer.scorer.model.loaded" says whether a model is loaded (the "no model" alert).</param>
+    public ScorerMetrics(IMeterFactory meterFactory, IOptions<ScoringOptions> options, ModelHolder? models = null)
     {
         _meter = meterFactory.Create(MeterName);
         Served = new ServedExposureWindow(options.Value.MetricsWindow);
@@ -48,6 +49,9 @@ public sealed class ScorerMetrics : IDisposable
         _meter.CreateObservableGauge("popsteer.scorer.neurons", () => Volatile.Read(ref _neurons), null, "Steered neurons N of the last batch.");
         _meter.CreateObservableGauge("popsteer.scorer.model", () => new Measurement<int>(1, new KeyValuePair<string, object?>("version", _modelVersion)),
             null, "Always 1; the version tag names the model serving now.");
+        if (models is not null)
+            _meter.CreateObservableGauge("popsteer.scorer.model.loaded", () => models.WaitForFirstModelAsync(CancellationToken.None).IsCompletedSuccessfully ? 1 : 0,
+                null, "1 once a verified model is loaded, 0 before (the Scorer is not ready and serves nothing).");
     }
 
     public ServedExposureWindow Served { get; }

@@ -45,6 +45,10 @@ public static class ScorerServiceCollectionExtensions
         services.TryAddSingleton<ModelHolder>();
         services.TryAddSingleton<SteeringControl>();
         services.TryAddSingleton<BatchScorer>();
+        // /healthz: the scoring loop keeps polling; /readyz: a model loaded, partitions assigned, Redis reachable.
+        services.AddPopSteerHealth(configuration)
+            .AddConsumerLoop("scorer", sp => sp.GetRequiredService<IOptions<ScoringOptions>>().Value.GroupId)
+            .AddCheck<ModelLoadedHealthCheck>("scorer-model", tags: [PopSteer.Streaming.Observability.HealthTags.Ready]);
         services.AddHostedService<ModelWatcher>();
         services.AddHostedService<ScorerWorker>();
         return services;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using PopSteer.Streaming.Configuration;
+using PopSteer.Streaming.Observability;
 
 namespace PopSteer.Streaming.Kafka;
 
@@ -16,11 +17,14 @@ public sealed class KafkaClientFactory
 {
     private readonly KafkaOptions _options;
     private readonly ILogger _logger;
+    private readonly ConsumerLoopHealth? _loops;
 
-    public KafkaClientFactory(IOptions<KafkaOptions> options, ILogger<KafkaClientFactory>? logger = null)
+    /// <param name="loops">When the service registered health checks: every consumer reports its polls, assignment and lag there.</param>
+    public KafkaClientFactory(IOptions<KafkaOptions> options, ILogger<KafkaClientFactory>? logger = null, ConsumerLoopHealth? loops = null)
     {
         _options = options.Value;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _loops = loops;
     }
 
     public KafkaOptions Options => _options;
@@ -78,7 +82,8 @@ public sealed class KafkaClientFactory
         Action<ConsumerConfig>? configure = null,
         Action<ConsumerBuilder<TKey, TValue>>? build = null)
     {
-        var builder = new ConsumerBuilder<TKey, TValue>(ConsumerConfig(groupId, configure))
+        var config = ConsumerConfig(groupId, configure);
+        var builder = (_loops?.Builder<TKey, TValue>(config, groupId) ?? new ConsumerBuilder<TKey, TValue>(config))
             .SetLogHandler((_, m) => Log(m))
             .SetErrorHandler((_, e) => LogError("consumer", e));
         build?.Invoke(builder);

@@ -15,6 +15,8 @@ public static class MetricsServiceCollectionExtensions
     /// otherwise) in Prometheus text format over HTTP at http://{Metrics:Host}:{Metrics:Port}{Metrics:Path}, through
     /// OpenTelemetry's Prometheus HttpListener exporter. Metrics:Port = 0 (the default) exports nothing.
     /// A bad setting stops the host at start-up with a message naming the key.
+    /// The same port serves the health checks the service registered (<c>AddPopSteerHealth</c>): /healthz (liveness)
+    /// and /readyz (readiness), for Kubernetes' probes.
     /// </summary>
     public static IServiceCollection AddPopSteerMetrics(this IServiceCollection services, IConfiguration configuration, string serviceName)
     {
@@ -28,6 +30,9 @@ public static class MetricsServiceCollectionExtensions
         if (!Validator.TryValidateObject(options, new ValidationContext(options), errors, validateAllProperties: true))
             throw new OptionsValidationException(MetricsOptions.SectionName, typeof(MetricsOptions), errors.Select(e => e.ErrorMessage ?? "invalid"));
         if (options.Port == 0) return services;
+
+        services.AddHealthChecks();
+        services.AddHostedService(sp => ActivatorUtilities.CreateInstance<HealthEndpoint>(sp, options));
 
         services.AddMetrics();
         services.AddOpenTelemetry()
