@@ -43,6 +43,9 @@ public sealed class RetrainerMetrics : IDisposable
         _invalid = _meter.CreateCounter<long>("popsteer.retrainer.events.invalid", "{event}", "Malformed interactions skipped (Ingest dead-letters them).");
         _checkpoints = _meter.CreateCounter<long>("popsteer.retrainer.checkpoints", "{checkpoint}", "Popularity checkpoints written to Redis (then offsets committed).");
         _refits = _meter.CreateCounter<long>("popsteer.retrainer.refits", "{refit}", "Refit attempts by outcome: published, rejected (failed validation) or failed (error).");
+        // Every outcome's series starts at 0, so Prometheus' increase() sees the first refit after a restart.
+        foreach (var outcome in new[] { "published", "rejected", "failed" })
+            _refits.Add(0, new KeyValuePair<string, object?>("outcome", outcome));
         _meter.CreateObservableGauge("popsteer.retrainer.drift.js_divergence", () => Volatile.Read(ref _js), null,
             "Jensen-Shannon divergence in bits (0 identical .. 1 disjoint) between live and serving-model item popularity.");
         _meter.CreateObservableGauge("popsteer.retrainer.drift.head_overlap", () => Volatile.Read(ref _overlap), null,

@@ -32,6 +32,7 @@ public sealed class ScorerMetrics : IDisposable
     {
         _meter = meterFactory.Create(MeterName);
         Served = new ServedExposureWindow(options.Value.MetricsWindow);
+        Shadow = new ServedExposureWindow(options.Value.MetricsWindow);
         _batches = _meter.CreateCounter<long>("popsteer.scorer.batches", "{batch}", "Micro-batches scored and committed.");
         _signals = _meter.CreateCounter<long>("popsteer.scorer.signals", "{signal}", "Users-changed signals consumed (before de-duplication).");
         _usersScored = _meter.CreateCounter<long>("popsteer.scorer.users_scored", "{user}", "Recommendations published.");
@@ -39,12 +40,18 @@ public sealed class ScorerMetrics : IDisposable
         _failedBatches = _meter.CreateCounter<long>("popsteer.scorer.batches_failed", "{batch}", "Batches that failed and will be consumed again.");
         _steeringRefused = _meter.CreateCounter<long>("popsteer.scorer.steering_refused", "{value}", "Invalid steering values refused.");
         _modelsRefused = _meter.CreateCounter<long>("popsteer.scorer.models_refused", "{version}", "Model versions refused (corrupt or unloadable).");
+        // Series that count rare events start at 0, so Prometheus' increase() sees the first one after a restart.
+        _failedBatches.Add(0);
+        _steeringRefused.Add(0);
+        _modelsRefused.Add(0);
         _batchDuration = _meter.CreateHistogram<double>("popsteer.scorer.batch.duration", "ms", "From batch assembled to offsets committed.");
         _latency = _meter.CreateHistogram<double>("popsteer.scorer.latency", "ms", "Event entering Kafka to its recommendation being delivered and committed.");
         _stage = _meter.CreateHistogram<double>("popsteer.scorer.stage.duration", "ms", "Time per batch stage (tag stage = read, score, publish, commit).");
         _batchSize = _meter.CreateHistogram<int>("popsteer.scorer.batch.size", "{user}", "Distinct users per batch.");
         _meter.CreateObservableGauge("popsteer.scorer.served.tail_share", () => Served.TailShare, null, "Share of served slots that are tail items, over the sliding window.");
         _meter.CreateObservableGauge("popsteer.scorer.served.gini", () => Served.Gini, null, "Gini@K of served exposure over the sliding window.");
+        _meter.CreateObservableGauge("popsteer.scorer.shadow.tail_share", () => Shadow.TailShare, null, "Tail share of the unsteered SASRec lists of a sample of the same users (Scoring:ShadowSampleEvery), over the sliding window.");
+        _meter.CreateObservableGauge("popsteer.scorer.shadow.gini", () => Shadow.Gini, null, "Gini@K of the unsteered sample's exposure over the sliding window.");
         _meter.CreateObservableGauge("popsteer.scorer.alpha", () => Volatile.Read(ref _alpha), null, "Steering alpha of the last batch.");
         _meter.CreateObservableGauge("popsteer.scorer.neurons", () => Volatile.Read(ref _neurons), null, "Steered neurons N of the last batch.");
         _meter.CreateObservableGauge("popsteer.scorer.model", () => new Measurement<int>(1, new KeyValuePair<string, object?>("version", _modelVersion)),
@@ -55,6 +62,9 @@ public sealed class ScorerMetrics : IDisposable
     }
 
     public ServedExposureWindow Served { get; }
+
+    /// <summary>The unsteered counterfactual of a sample of the served users (<see cref="ShadowSample"/>).</summary>
+    public ServedExposureWindow Shadow { get; }
 
     public string ModelVersion => _modelVersion;
 

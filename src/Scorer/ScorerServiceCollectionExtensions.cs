@@ -45,6 +45,7 @@ public static class ScorerServiceCollectionExtensions
         services.TryAddSingleton<ModelHolder>();
         services.TryAddSingleton<SteeringControl>();
         services.TryAddSingleton<BatchScorer>();
+        services.TryAddSingleton<ShadowSample>();
         // /healthz: the scoring loop keeps polling; /readyz: a model loaded, partitions assigned, Redis reachable.
         services.AddPopSteerHealth(configuration)
             .AddConsumerLoop("scorer", sp => sp.GetRequiredService<IOptions<ScoringOptions>>().Value.GroupId)

@@ -24,6 +24,7 @@ public sealed class ScorerWorker(
     SteeringControl steering,
     BatchScorer scorer,
     ScorerMetrics metrics,
+    ShadowSample shadow,
     StreamingResilience resilience,
     IOptions<ScoringOptions> options,
     IOptionsMonitor<SteeringOptions> steeringOptions,
@@ -163,6 +164,7 @@ public sealed class ScorerWorker(
             }
             metrics.BatchDone(_batch.Count, scored.Count, users.Count - scored.Count(s => !s.Recommendation.Fallback),
                 Stopwatch.GetElapsedTime(started).TotalMilliseconds, active, model.Version);
+            shadow.Observe(model, users, stored);
             return true;
         }
         catch (Exception e) when (e is not OutOfMemoryException)

@@ -51,4 +51,8 @@ public sealed class ScoringOptions
     /// <summary>Served lists kept for the sliding-window tail share and Gini metrics.</summary>
     [Range(1, 1_000_000, ErrorMessage = "Scoring:MetricsWindow must be between 1 and 1000000.")]
     public int MetricsWindow { get; set; } = 2000;
+
+    /// <summary>Every N-th user (by id hash) is also scored unsteered, for the shadow tail share and Gini metrics; 0 turns it off.</summary>
+    [Range(0, 1_000_000, ErrorMessage = "Scoring:ShadowSampleEvery must be between 0 (off) and 1000000.")]
+    public int ShadowSampleEvery { get; set; } = 16;
 }

@@ -37,7 +37,9 @@ public sealed class StreamingResilience
             || s.Message.StartsWith("READONLY", StringComparison.Ordinal)
             || s.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal)
             || s.Message.StartsWith("CLUSTERDOWN", StringComparison.Ordinal)
-            || s.Message.StartsWith("MASTERDOWN", StringComparison.Ordinal)));
+            || s.Message.StartsWith("MASTERDOWN", StringComparison.Ordinal)
+            // maxmemory reached under noeviction (deploy/k8s): refused, not lost; clears when memory is freed or raised.
+            || s.Message.StartsWith("OOM", StringComparison.Ordinal)));
 
     public static bool IsTransientKafka(Exception e) => e switch
     {
