@@ -25,6 +25,7 @@ public sealed class ScorerMetrics : IDisposable
     private readonly Histogram<double> _stage;
     private volatile string _modelVersion = "";
     private double _alpha = double.NaN;
+    private double _appliedAlpha = double.NaN;
     private int _neurons = -1;
 
     public ScorerMetrics(IMeterFactory meterFactory, IOptions<ScoringOptions> options)
@@ -45,6 +46,8 @@ public sealed class ScorerMetrics : IDisposable
         _meter.CreateObservableGauge("popsteer.scorer.served.tail_share", () => Served.TailShare, null, "Share of served slots that are tail items, over the sliding window.");
         _meter.CreateObservableGauge("popsteer.scorer.served.gini", () => Served.Gini, null, "Gini@K of served exposure over the sliding window.");
         _meter.CreateObservableGauge("popsteer.scorer.alpha", () => Volatile.Read(ref _alpha), null, "Steering alpha of the last batch.");
+        _meter.CreateObservableGauge("popsteer.scorer.alpha.applied", () => Volatile.Read(ref _appliedAlpha), null,
+            "Steering alpha in force now (the last valid value read), whether or not a batch has used it yet.");
         _meter.CreateObservableGauge("popsteer.scorer.neurons", () => Volatile.Read(ref _neurons), null, "Steered neurons N of the last batch.");
         _meter.CreateObservableGauge("popsteer.scorer.model", () => new Measurement<int>(1, new KeyValuePair<string, object?>("version", _modelVersion)),
             null, "Always 1; the version tag names the model serving now.");
@@ -74,6 +77,10 @@ public sealed class ScorerMetrics : IDisposable
     public void BatchFailed() => _failedBatches.Add(1);
 
     public void SteeringRefused() => _steeringRefused.Add(1);
+
+    public void SteeringApplied(double alpha) => Volatile.Write(ref _appliedAlpha, alpha);
+
+    public double AppliedAlpha => Volatile.Read(ref _appliedAlpha);
 
     public void ModelRefused() => _modelsRefused.Add(1);
 

@@ -48,6 +48,8 @@ public sealed class SequenceStore
     private readonly string _prefix;
     private readonly int _maxLength;
     private readonly long _ttlSeconds;
+    private readonly int _waitReplicas;
+    private readonly long _waitMilliseconds;
 
     public SequenceStore(IConnectionMultiplexer redis, StreamingResilience resilience, IOptions<RedisOptions> redisOptions, IOptions<SequenceOptions> sequenceOptions)
     {
@@ -56,6 +58,8 @@ public sealed class SequenceStore
         _prefix = redisOptions.Value.KeyPrefix;
         _maxLength = sequenceOptions.Value.MaxLength;
         _ttlSeconds = sequenceOptions.Value.IdleTtl is { } ttl && ttl > TimeSpan.Zero ? Math.Max(1, (long)Math.Ceiling(ttl.TotalSeconds)) : 0;
+        _waitReplicas = redisOptions.Value.WaitReplicas;
+        _waitMilliseconds = Math.Max(1, (long)redisOptions.Value.WaitTimeout.TotalMilliseconds);
     }
 
     public int MaxLength => _maxLength;
@@ -67,7 +71,9 @@ public sealed class SequenceStore
     /// <summary>
     /// Applies a batch: one script call per (user, source partition), all pipelined in one round trip; the whole batch
     /// is retried on transient failures, which is safe because each call is idempotent. Returns one outcome per user,
-    /// in first-seen order. When this returns, every append is acknowledged by Redis.
+    /// in first-seen order. When this returns, every append is acknowledged by Redis, and by Redis:WaitReplicas replicas
+    /// when that is set (WAIT on every primary after the writes; too few acknowledgements throw
+    /// <see cref="ReplicaAcknowledgementException"/>, which the pipeline retries).
     /// </summary>
     public async Task<IReadOnlyList<AppendOutcome>> AppendAsync(IReadOnlyList<SequenceAppend> appends, CancellationToken cancellationToken = default)
     {
@@ -82,7 +88,9 @@ public sealed class SequenceStore
         {
             var db = _redis.GetDatabase();
             var pending = calls.Select(c => db.ScriptEvaluateAsync(AppendScript, c.Keys, c.Args)).ToArray();
-            return await Task.WhenAll(pending).WaitAsync(token).ConfigureAwait(false);
+            var replies = await Task.WhenAll(pending).WaitAsync(token).ConfigureAwait(false);
+            if (_waitReplicas > 0) await WaitForReplicasAsync(token).ConfigureAwait(false);
+            return replies;
         }, cancellationToken).ConfigureAwait(false);
 
         var byUser = new Dictionary<string, AppendOutcome>(StringComparer.Ordinal);
@@ -101,6 +109,21 @@ public sealed class SequenceStore
             }
         }
         return order.Select(u => byUser[u]).ToArray();
+    }
+
+    /// <summary>
+    /// WAIT on each primary: a connection's WAIT covers every write sent on it before, and the multiplexer sends all of
+    /// a server's commands over one connection, so this covers the batch's scripts on that server.
+    /// </summary>
+    private async Task WaitForReplicasAsync(CancellationToken token)
+    {
+        var primaries = _redis.GetServers().Where(s => s.IsConnected && !s.IsReplica).ToArray();
+        if (primaries.Length == 0) throw new ReplicaAcknowledgementException("No connected Redis primary to WAIT on.");
+        var acks = await Task.WhenAll(primaries.Select(p => p.ExecuteAsync("WAIT", _waitReplicas, _waitMilliseconds))).WaitAsync(token).ConfigureAwait(false);
+        for (var i = 0; i < primaries.Length; i++)
+            if ((long)acks[i] < _waitReplicas)
+                throw new ReplicaAcknowledgementException(
+                    $"Only {(long)acks[i]} of Redis:WaitReplicas = {_waitReplicas} replicas of {primaries[i].EndPoint} acknowledged within {_waitMilliseconds} ms.");
     }
 
     public async Task<UserSequence> ReadAsync(string userId, CancellationToken cancellationToken = default) =>

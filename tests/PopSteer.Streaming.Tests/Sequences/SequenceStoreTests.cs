@@ -79,7 +79,7 @@ public sealed class SequenceStoreTests(RedisServerFixture redis) : IClassFixture
     }
 
     [Fact]
-    public async Task Idle_ttl_is_set_on_both_keys_and_absent_by_default()
+    public async Task Idle_ttl_is_set_on_both_keys_defaults_to_30_days_and_zero_turns_it_off()
     {
         var (services, store) = Create(s => s["Sequences:IdleTtl"] = "00:02:00");
         using var _ = services;
@@ -93,8 +93,15 @@ public sealed class SequenceStoreTests(RedisServerFixture redis) : IClassFixture
             Assert.InRange(ttl.Value, TimeSpan.FromSeconds(100), TimeSpan.FromSeconds(120));
         }
 
-        var (plainServices, plain) = Create();
-        using var __ = plainServices;
+        var (defaultServices, byDefault) = Create();
+        using var __ = defaultServices;
+        await byDefault.AppendAsync([At("u", "a", 1)]);
+        var monthly = await db.KeyTimeToLiveAsync(byDefault.SequenceKey("u"));
+        Assert.NotNull(monthly);
+        Assert.InRange(monthly.Value, TimeSpan.FromDays(30) - TimeSpan.FromMinutes(1), TimeSpan.FromDays(30));
+
+        var (plainServices, plain) = Create(s => s["Sequences:IdleTtl"] = "00:00:00");
+        using var ___ = plainServices;
         await plain.AppendAsync([At("u", "a", 1)]);
         Assert.True(await db.KeyExistsAsync(plain.SequenceKey("u")));
         Assert.Null(await db.KeyTimeToLiveAsync(plain.SequenceKey("u")));
