@@ -29,6 +29,10 @@ public sealed class IngestWorker(
     private const string Source = "ingest";
     private readonly IngestOptions _options = options.Value;
 
+    // Epoch and highest applied offset of each partition this instance reads; loop thread only. Read from Redis at a
+    // partition's first batch, forgotten when it moves.
+    private readonly Dictionary<TopicPartition, PartitionState> _partitions = [];
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
@@ -43,9 +47,11 @@ public sealed class IngestWorker(
             .SetPartitionsRevokedHandler((c, revoked) =>
             {
                 if (batch.Count > 0) Flush(c, producer, batch, handingBack: true, stopping);
+                foreach (var p in revoked) _partitions.Remove(p.TopicPartition);
             })
             .SetPartitionsLostHandler((_, lost) =>
             {
+                foreach (var p in lost) _partitions.Remove(p.TopicPartition);
                 var dropped = batch.RemovePartitions(lost.Select(p => p.TopicPartition));
                 logger.LogWarning("Lost {Count} partitions; {Dropped} uncommitted messages go to their new owner", lost.Count, dropped);
             })
@@ -66,7 +72,16 @@ public sealed class IngestWorker(
         finally
         {
             // Graceful shutdown: the batch in hand is applied and committed (one more try if it was failing).
-            if (batch.Count > 0) Flush(consumer, producer, batch, handingBack: true, stopping);
+            try
+            {
+                if (batch.Count > 0) Flush(consumer, producer, batch, handingBack: true, stopping);
+            }
+            catch (Exception e)
+            {
+                // The loop is dying of this very error: leave the batch uncommitted, and still leave the group cleanly.
+                logger.LogError("The {Count} messages in hand could not be applied before stopping ({Error}); they stay uncommitted", batch.Count, e.Message);
+                batch.Clear();
+            }
             // Leaving the group now lets the partitions move at once instead of after the session timeout.
             consumer.Close();
             producer.Flush(TimeSpan.FromSeconds(10));
@@ -100,6 +115,45 @@ public sealed class IngestWorker(
         {
             logger.LogWarning("Consume error {Code}: {Reason}", e.Error.Code, e.Error.Reason);
         }
+    }
+
+    /// <summary>
+    /// The epoch each partition's messages are applied in. Offsets at or below the highest one applied look like a
+    /// redelivery, and are one as long as the partition's log still reaches past it. When the log now ends at or
+    /// before that offset, the log has restarted (the topic was deleted and recreated, or truncated): without a new
+    /// epoch every one of its events would be dropped as a redelivery, silently.
+    /// </summary>
+    private Dictionary<TopicPartition, int> Epochs(IConsumer<byte[], byte[]> consumer, IEnumerable<ConsumeResult<byte[], byte[]>> messages)
+    {
+        var epochs = new Dictionary<TopicPartition, int>();
+        foreach (var group in messages.GroupBy(m => m.TopicPartition))
+        {
+            var tp = group.Key;
+            if (!_partitions.TryGetValue(tp, out var state))
+                state = _partitions[tp] = sequences.PartitionAsync(tp.Topic, tp.Partition.Value).GetAwaiter().GetResult();
+            var lowest = group.Min(m => m.Offset.Value);
+            if (state.HighestApplied >= 0 && lowest <= state.HighestApplied)
+            {
+                var high = HighWatermark(consumer, tp);
+                if (high <= state.HighestApplied)
+                {
+                    var applied = state.HighestApplied;
+                    state = _partitions[tp] = sequences.StartEpochAsync(tp.Topic, tp.Partition.Value, state.Epoch + 1).GetAwaiter().GetResult();
+                    metrics.PartitionReset();
+                    logger.LogError("{Topic}[{Partition}] restarted: its log ends at offset {High} but offset {Applied} had been applied (topic deleted and recreated, or truncated). Its events are applied as epoch {Epoch} instead of being dropped as redeliveries",
+                        tp.Topic, tp.Partition.Value, high, applied, state.Epoch);
+                }
+            }
+            epochs[tp] = state.Epoch;
+        }
+        return epochs;
+    }
+
+    /// <summary>The partition's high watermark: from the last fetch, or asked of the broker when none is known.</summary>
+    private static long HighWatermark(IConsumer<byte[], byte[]> consumer, TopicPartition tp)
+    {
+        var cached = consumer.GetWatermarkOffsets(tp);
+        return cached.High.Value >= 0 ? cached.High.Value : consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value;
     }
 
     /// <summary>Whatever happens while validating one message dead-letters that message; it never stops the loop.</summary>
@@ -150,8 +204,12 @@ public sealed class IngestWorker(
 
         // 1. Durable in Redis (one pipelined round trip; retried by the pipeline; idempotent per partition offset).
         var valid = batch.Items.Where(i => i.Validation.IsValid).Select(i => (i.Message, Event: i.Validation.Event!)).ToArray();
-        var appends = valid.Select(v => new SequenceAppend(v.Event.UserId, v.Event.ItemId, v.Event.Timestamp, v.Message.Topic, v.Message.Partition.Value, v.Message.Offset.Value)).ToArray();
+        var epochs = Epochs(consumer, valid.Select(v => v.Message));
+        var appends = valid.Select(v => new SequenceAppend(v.Event.UserId, v.Event.ItemId, v.Event.Timestamp, v.Message.Topic, v.Message.Partition.Value, v.Message.Offset.Value,
+            epochs[v.Message.TopicPartition])).ToArray();
         var outcomes = sequences.AppendAsync(appends).GetAwaiter().GetResult();
+        foreach (var group in valid.GroupBy(v => v.Message.TopicPartition))
+            _partitions[group.Key] = _partitions[group.Key] with { HighestApplied = Math.Max(_partitions[group.Key].HighestApplied, group.Max(v => v.Message.Offset.Value)) };
 
         // 2. Dead letters for the malformed, one signal per user touched. Users whose events were all redeliveries
         //    are signalled too: the crash that caused the redelivery may have come before their first signal.

@@ -77,4 +77,20 @@ public sealed class SteeringConvergenceTests : IDisposable
             () => $"applied alpha {busy.Metrics.AppliedAlpha} / {idle.Metrics.AppliedAlpha}");
         Assert.Equal(0.5, idle.Steering.Resolve(model).Alpha);
     }
+
+    [Fact]
+    public async Task An_invalid_edit_before_the_first_batch_keeps_the_value_the_scorer_started_with()
+    {
+        // Chaos finding F3: the start-up value was never recorded as the last good one, so every batch failed.
+        WriteAlpha("2");
+        var modelDirectory = Path.Combine(_directory, "model");
+        TinyModelFactory.Create(modelDirectory);
+        using var model = new ServingModel("tiny", PopSteerModel.Load(modelDirectory));
+        using var replica = new Replica(FilePath);
+        Assert.Equal(2, replica.Metrics.AppliedAlpha);
+
+        WriteAlpha("-1");
+        await Eventually.Until(() => replica.Configuration["Steering:Alpha"] == "-1", Patience, () => "edit not read");
+        Assert.Equal(2, replica.Steering.Resolve(model).Alpha);
+    }
 }

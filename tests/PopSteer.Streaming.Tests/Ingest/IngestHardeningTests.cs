@@ -119,4 +119,32 @@ public sealed class IngestHardeningTests(RedisServerFixture redis, KafkaFixture 
         var onReplica = await readReplica.GetDatabase().ListRangeAsync(store.SequenceKey(someone));
         Assert.Equal(TestEvents.GroundTruth(events)[someone].Length, onReplica.Length);
     }
+
+    [Fact]
+    public async Task A_topic_recreated_with_offsets_from_zero_is_detected_and_its_events_are_applied_not_dropped()
+    {
+        var settings = new TestSettings(kafka.BootstrapServers, redis.ConnectionString);
+        var events = TestEvents.Generate(users: 20, items: 40, count: 200, seed: 25);
+        await KafkaTestClient.ProduceEventsAsync(settings.BootstrapServers, settings.InteractionsTopic, events);
+
+        // Redis as an earlier incarnation of the topic left it: every partition applied up to offset 100000, and
+        // every user with one old item applied at that offset.
+        using (var services = StreamingServices.Build(settings))
+        {
+            var store = services.GetRequiredService<SequenceStore>();
+            var old = events.Select(e => e.UserId).Distinct().SelectMany(u => Enumerable.Range(0, 4)
+                .Select(p => new SequenceAppend(u, "before-recreate", TestEvents.Start, settings.InteractionsTopic, p, 100_000 + p))).ToArray();
+            await store.AppendAsync(old);
+        }
+
+        await using var ingest = await TestHost.StartAsync(settings, (s, c) => s.AddIngest(c));
+        var metrics = ingest.Services.GetRequiredService<IngestMetrics>();
+        await Eventually.Until(() => metrics.EventsApplied >= events.Count, Patience,
+            () => $"{metrics.EventsApplied} applied, {metrics.EventsRedelivered} taken for redeliveries, {metrics.PartitionResets} resets");
+
+        Assert.Equal(0, metrics.EventsRedelivered);
+        Assert.InRange(metrics.PartitionResets, 1, 4);
+        var truth = TestEvents.GroundTruth(events).ToDictionary(kv => kv.Key, kv => Enumerable.Repeat("before-recreate", 4).Concat(kv.Value).ToArray());
+        await SequenceAssert.MatchesGroundTruth(ingest.Services.GetRequiredService<SequenceStore>(), truth);
+    }
 }

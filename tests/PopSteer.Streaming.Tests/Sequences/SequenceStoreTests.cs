@@ -67,6 +67,30 @@ public sealed class SequenceStoreTests(RedisServerFixture redis) : IClassFixture
     }
 
     [Fact]
+    public async Task A_new_epoch_of_a_partition_applies_offsets_from_zero_again_and_the_partition_state_only_moves_forward()
+    {
+        var (services, store) = Create();
+        using var _ = services;
+        await store.AppendAsync([At("u", "old", 100)]);
+        Assert.Equal(new PartitionState(0, 100), await store.PartitionAsync(Topic, 0));
+        Assert.Equal(0, (await store.AppendAsync([At("u", "again", 5)])).Single().Appended); // a redelivery in epoch 0
+
+        // The log restarted (topic recreated): offsets from 0 are new events in epoch 1.
+        Assert.Equal(new PartitionState(1, -1), await store.StartEpochAsync(Topic, 0, 1));
+        var fresh = await store.AppendAsync([At("u", "new", 5) with { Epoch = 1 }]);
+        Assert.Equal(1, fresh.Single().Appended);
+        Assert.Equal(["old", "new"], (await store.ReadAsync("u")).ItemIds);
+        Assert.Equal(5, await store.AppliedOffsetAsync("u", Topic, 0, epoch: 1));
+        Assert.Equal(100, await store.AppliedOffsetAsync("u", Topic, 0));
+        Assert.Equal(new PartitionState(1, 5), await store.PartitionAsync(Topic, 0));
+
+        // A late write of the old epoch does not move the state back.
+        await store.AppendAsync([At("v", "late", 200)]);
+        Assert.Equal(new PartitionState(1, 5), await store.PartitionAsync(Topic, 0));
+        Assert.Equal(PartitionState.None, await store.PartitionAsync(Topic, 3));
+    }
+
+    [Fact]
     public async Task Sequence_is_capped_to_the_newest_items()
     {
         var (services, store) = Create(s => s["Sequences:MaxLength"] = "5");
