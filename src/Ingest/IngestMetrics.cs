@@ -15,12 +15,14 @@ public sealed class IngestMetrics : IDisposable
     private readonly Counter<long> _redelivered;
     private readonly Counter<long> _deadLettered;
     private readonly Counter<long> _batches;
+    private readonly Counter<long> _partitionResets;
     private readonly Histogram<double> _batchMilliseconds;
     private long _appliedTotal;
     private long _redeliveredTotal;
     private long _deadLetteredTotal;
     private long _batchesTotal;
     private long _signalsTotal;
+    private long _partitionResetsTotal;
 
     public IngestMetrics(IMeterFactory? meterFactory = null)
     {
@@ -29,6 +31,7 @@ public sealed class IngestMetrics : IDisposable
         _redelivered = _meter.CreateCounter<long>("popsteer.ingest.events.redelivered", description: "Valid events skipped because their offset was already applied.");
         _deadLettered = _meter.CreateCounter<long>("popsteer.ingest.events.deadlettered", description: "Malformed messages sent to the dead-letter topic.");
         _batches = _meter.CreateCounter<long>("popsteer.ingest.batches", description: "Batches applied and committed.");
+        _partitionResets = _meter.CreateCounter<long>("popsteer.ingest.partition_resets", description: "Source partitions whose log restarted below what was applied (topic recreated or truncated): a new epoch.");
         _batchMilliseconds = _meter.CreateHistogram<double>("popsteer.ingest.batch.duration", unit: "ms", description: "Apply + signal + commit time per batch.");
     }
 
@@ -37,6 +40,13 @@ public sealed class IngestMetrics : IDisposable
     public long DeadLettered => Interlocked.Read(ref _deadLetteredTotal);
     public long Batches => Interlocked.Read(ref _batchesTotal);
     public long SignalsSent => Interlocked.Read(ref _signalsTotal);
+    public long PartitionResets => Interlocked.Read(ref _partitionResetsTotal);
+
+    internal void PartitionReset()
+    {
+        Interlocked.Increment(ref _partitionResetsTotal);
+        _partitionResets.Add(1);
+    }
 
     internal void BatchCommitted(int applied, int redelivered, int deadLettered, int signals, TimeSpan elapsed)
     {

@@ -24,7 +24,24 @@ public sealed class IngestOptions
     [Range(64, 1024 * 1024, ErrorMessage = "Ingest:MaxPayloadBytes must be between 64 and 1048576.")]
     public int MaxPayloadBytes { get; set; } = InteractionEventValidator.DefaultMaxPayloadBytes;
 
+    /// <summary>
+    /// Original bytes kept in a dead letter at most; the rest is cut (its length and SHA-256 stay in the letter), so a
+    /// dead letter always fits the producer's message.max.bytes (1,000,000 by default; base64 adds a third).
+    /// </summary>
+    [Range(0, 512 * 1024, ErrorMessage = "Ingest:DeadLetterMaxPayloadBytes must be between 0 and 524288.")]
+    public int DeadLetterMaxPayloadBytes { get; set; } = InteractionEventValidator.DefaultMaxPayloadBytes;
+
+    /// <summary>Events dated further ahead of this host's clock are dead-lettered (they would move the decay landmark).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00", ErrorMessage = "Ingest:MaxClockSkew must be between 00:00:00 and 7 days.")]
+    public TimeSpan MaxClockSkew { get; set; } = EventTimeWindow.DefaultMaxFutureSkew;
+
+    /// <summary>Events older than this are dead-lettered; null accepts any time after 1990 (historical replays).</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "36500.00:00:00", ErrorMessage = "Ingest:MaxEventAge must be between 1 minute and 36500 days, or null.")]
+    public TimeSpan? MaxEventAge { get; set; }
+
     /// <summary>Pause before the same batch is tried again once the Polly pipeline has given up (Redis or Kafka down).</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00", ErrorMessage = "Ingest:RetryPause must be between 10 ms and 10 minutes.")]
     public TimeSpan RetryPause { get; set; } = TimeSpan.FromSeconds(1);
+
+    internal EventTimeWindow EventTimeWindow => new() { MaxFutureSkew = MaxClockSkew, MaxAge = MaxEventAge };
 }

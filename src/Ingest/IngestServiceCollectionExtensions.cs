@@ -9,10 +9,7 @@ public static class IngestServiceCollectionExtensions
     public static IServiceCollection AddIngest(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddPopSteerStreaming(configuration);
-        services.AddOptions<IngestOptions>()
-            .Bind(configuration.GetSection(IngestOptions.SectionName))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddPopSteerOptions<IngestOptions>(configuration, IngestOptions.SectionName);
         services.AddMetrics();
         services.AddSingleton<IngestMetrics>();
         // /healthz: the loop keeps polling; /readyz: partitions assigned and Redis reachable.

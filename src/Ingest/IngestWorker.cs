@@ -29,13 +29,17 @@ public sealed class IngestWorker(
     private const string Source = "ingest";
     private readonly IngestOptions _options = options.Value;
 
+    // Epoch and highest applied offset of each partition this instance reads; loop thread only. Read from Redis at a
+    // partition's first batch, forgotten when it moves.
+    private readonly Dictionary<TopicPartition, PartitionState> _partitions = [];
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private void Run(CancellationToken stopping)
     {
         var topics = kafka.Topics;
-        var validator = new InteractionEventValidator(_options.MaxPayloadBytes);
+        var validator = new InteractionEventValidator(_options.MaxPayloadBytes, _options.EventTimeWindow);
         var batch = new IngestBatch();
         using var producer = kafka.CreateProducer<byte[], byte[]>(c => c.ClientId ??= "popsteer-ingest");
         using var consumer = kafka.CreateConsumer(_options.GroupId, c => c.ClientId ??= "popsteer-ingest", b => b
@@ -43,9 +47,11 @@ public sealed class IngestWorker(
             .SetPartitionsRevokedHandler((c, revoked) =>
             {
                 if (batch.Count > 0) Flush(c, producer, batch, handingBack: true, stopping);
+                foreach (var p in revoked) _partitions.Remove(p.TopicPartition);
             })
             .SetPartitionsLostHandler((_, lost) =>
             {
+                foreach (var p in lost) _partitions.Remove(p.TopicPartition);
                 var dropped = batch.RemovePartitions(lost.Select(p => p.TopicPartition));
                 logger.LogWarning("Lost {Count} partitions; {Dropped} uncommitted messages go to their new owner", lost.Count, dropped);
             })
@@ -66,7 +72,16 @@ public sealed class IngestWorker(
         finally
         {
             // Graceful shutdown: the batch in hand is applied and committed (one more try if it was failing).
-            if (batch.Count > 0) Flush(consumer, producer, batch, handingBack: true, stopping);
+            try
+            {
+                if (batch.Count > 0) Flush(consumer, producer, batch, handingBack: true, stopping);
+            }
+            catch (Exception e)
+            {
+                // The loop is dying of this very error: leave the batch uncommitted, and still leave the group cleanly.
+                logger.LogError("The {Count} messages in hand could not be applied before stopping ({Error}); they stay uncommitted", batch.Count, e.Message);
+                batch.Clear();
+            }
             // Leaving the group now lets the partitions move at once instead of after the session timeout.
             consumer.Close();
             producer.Flush(TimeSpan.FromSeconds(10));
@@ -82,14 +97,14 @@ public sealed class IngestWorker(
         {
             var first = consumer.Consume(stopping);
             if (first?.Message is null) return;
-            batch.Add(first, validator.Validate(first.Message.Key, first.Message.Value));
+            batch.Add(first, Validate(validator, first));
             var deadline = Stopwatch.GetTimestamp() + (long)(_options.MaxBatchWait.TotalSeconds * Stopwatch.Frequency);
             while (batch.Count < _options.MaxBatchSize && !stopping.IsCancellationRequested)
             {
                 var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
                 var next = consumer.Consume(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
                 if (next?.Message is null) break;
-                batch.Add(next, validator.Validate(next.Message.Key, next.Message.Value));
+                batch.Add(next, Validate(validator, next));
             }
         }
         catch (OperationCanceledException)
@@ -99,6 +114,59 @@ public sealed class IngestWorker(
         catch (ConsumeException e) when (!e.Error.IsFatal)
         {
             logger.LogWarning("Consume error {Code}: {Reason}", e.Error.Code, e.Error.Reason);
+        }
+    }
+
+    /// <summary>
+    /// The epoch each partition's messages are applied in. Offsets at or below the highest one applied look like a
+    /// redelivery, and are one as long as the partition's log still reaches past it. When the log now ends at or
+    /// before that offset, the log has restarted (the topic was deleted and recreated, or truncated): without a new
+    /// epoch every one of its events would be dropped as a redelivery, silently.
+    /// </summary>
+    private Dictionary<TopicPartition, int> Epochs(IConsumer<byte[], byte[]> consumer, IEnumerable<ConsumeResult<byte[], byte[]>> messages)
+    {
+        var epochs = new Dictionary<TopicPartition, int>();
+        foreach (var group in messages.GroupBy(m => m.TopicPartition))
+        {
+            var tp = group.Key;
+            if (!_partitions.TryGetValue(tp, out var state))
+                state = _partitions[tp] = sequences.PartitionAsync(tp.Topic, tp.Partition.Value).GetAwaiter().GetResult();
+            var lowest = group.Min(m => m.Offset.Value);
+            if (state.HighestApplied >= 0 && lowest <= state.HighestApplied)
+            {
+                var high = HighWatermark(consumer, tp);
+                if (high <= state.HighestApplied)
+                {
+                    var applied = state.HighestApplied;
+                    state = _partitions[tp] = sequences.StartEpochAsync(tp.Topic, tp.Partition.Value, state.Epoch + 1).GetAwaiter().GetResult();
+                    metrics.PartitionReset();
+                    logger.LogError("{Topic}[{Partition}] restarted: its log ends at offset {High} but offset {Applied} had been applied (topic deleted and recreated, or truncated). Its events are applied as epoch {Epoch} instead of being dropped as redeliveries",
+                        tp.Topic, tp.Partition.Value, high, applied, state.Epoch);
+                }
+            }
+            epochs[tp] = state.Epoch;
+        }
+        return epochs;
+    }
+
+    /// <summary>The partition's high watermark: from the last fetch, or asked of the broker when none is known.</summary>
+    private static long HighWatermark(IConsumer<byte[], byte[]> consumer, TopicPartition tp)
+    {
+        var cached = consumer.GetWatermarkOffsets(tp);
+        return cached.High.Value >= 0 ? cached.High.Value : consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value;
+    }
+
+    /// <summary>Whatever happens while validating one message dead-letters that message; it never stops the loop.</summary>
+    private InteractionValidationResult Validate(InteractionEventValidator validator, ConsumeResult<byte[], byte[]> message)
+    {
+        try
+        {
+            return validator.Validate(message.Message.Key, message.Message.Value);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Validating {Topic}[{Partition}]@{Offset} threw; dead-lettering it", message.Topic, message.Partition.Value, message.Offset.Value);
+            return InteractionValidationResult.Invalid(InvalidEventReason.ValidationFailed, $"validation threw {e.GetType().Name}: {e.Message}");
         }
     }
 
@@ -136,29 +204,24 @@ public sealed class IngestWorker(
 
         // 1. Durable in Redis (one pipelined round trip; retried by the pipeline; idempotent per partition offset).
         var valid = batch.Items.Where(i => i.Validation.IsValid).Select(i => (i.Message, Event: i.Validation.Event!)).ToArray();
-        var appends = valid.Select(v => new SequenceAppend(v.Event.UserId, v.Event.ItemId, v.Event.Timestamp, v.Message.Topic, v.Message.Partition.Value, v.Message.Offset.Value)).ToArray();
+        var epochs = Epochs(consumer, valid.Select(v => v.Message));
+        var appends = valid.Select(v => new SequenceAppend(v.Event.UserId, v.Event.ItemId, v.Event.Timestamp, v.Message.Topic, v.Message.Partition.Value, v.Message.Offset.Value,
+            epochs[v.Message.TopicPartition])).ToArray();
         var outcomes = sequences.AppendAsync(appends).GetAwaiter().GetResult();
+        foreach (var group in valid.GroupBy(v => v.Message.TopicPartition))
+            _partitions[group.Key] = _partitions[group.Key] with { HighestApplied = Math.Max(_partitions[group.Key].HighestApplied, group.Max(v => v.Message.Offset.Value)) };
 
         // 2. Dead letters for the malformed, one signal per user touched. Users whose events were all redeliveries
         //    are signalled too: the crash that caused the redelivery may have come before their first signal.
         var now = DateTimeOffset.UtcNow;
-        var outgoing = new List<(string Topic, byte[]? Key, byte[] Value)>();
+        var outgoing = new List<Outgoing>();
         foreach (var (message, validation) in batch.Items.Where(i => !i.Validation.IsValid))
         {
             logger.LogWarning("Dead-lettering {Topic}[{Partition}]@{Offset}: {Reason}", message.Topic, message.Partition.Value, message.Offset.Value, validation.Reason);
-            var letter = new DeadLetter
-            {
-                Code = validation.Code,
-                Reason = validation.Reason!,
-                Topic = message.Topic,
-                Partition = message.Partition.Value,
-                Offset = message.Offset.Value,
-                OriginalKey = message.Message.Key,
-                Original = message.Message.Value ?? [],
-                Source = Source,
-                FailedAt = now,
-            };
-            outgoing.Add((topics.DeadLetter, message.Message.Key, JsonSerializer.SerializeToUtf8Bytes(letter, StreamingJsonContext.Default.DeadLetter)));
+            var letter = DeadLetter.Create(validation.Code, validation.Reason!, message.Topic, message.Partition.Value, message.Offset.Value,
+                message.Message.Key, message.Message.Value, Source, now, _options.DeadLetterMaxPayloadBytes);
+            outgoing.Add(new Outgoing(topics.DeadLetter, letter.OriginalKey, JsonSerializer.SerializeToUtf8Bytes(letter, StreamingJsonContext.Default.DeadLetter),
+                JsonSerializer.SerializeToUtf8Bytes(letter.WithoutOriginal(), StreamingJsonContext.Default.DeadLetter)));
         }
 
         var newest = new Dictionary<string, (ConsumeResult<byte[], byte[]> Message, InteractionEvent Event)>(StringComparer.Ordinal);
@@ -177,7 +240,7 @@ public sealed class IngestWorker(
                 EnqueuedAt = new DateTimeOffset(message.Message.Timestamp.UtcDateTime, TimeSpan.Zero),
                 AppliedAt = now,
             };
-            outgoing.Add((topics.UsersChanged, Encoding.UTF8.GetBytes(outcome.UserId), JsonSerializer.SerializeToUtf8Bytes(signal, StreamingJsonContext.Default.UserChanged)));
+            outgoing.Add(new Outgoing(topics.UsersChanged, Encoding.UTF8.GetBytes(outcome.UserId), JsonSerializer.SerializeToUtf8Bytes(signal, StreamingJsonContext.Default.UserChanged)));
         }
         ProduceAll(producer, outgoing);
 
@@ -190,24 +253,51 @@ public sealed class IngestWorker(
             batch.Count, applied, valid.Length - applied, batch.Count - valid.Length, outcomes.Count);
     }
 
-    /// <summary>Produces and waits for every delivery report; a retry re-sends only the messages not yet acknowledged.</summary>
-    private void ProduceAll(IProducer<byte[], byte[]> producer, List<(string Topic, byte[]? Key, byte[] Value)> outgoing)
+    /// <summary>
+    /// Produces and waits for every delivery report; a retry re-sends only the messages not yet acknowledged. A message
+    /// the broker refuses as too large (MsgSizeTooLarge is never transient) is sent once more as its
+    /// <see cref="Outgoing.Smaller"/> form when it has one, so an oversized dead letter cannot stop the loop.
+    /// </summary>
+    private void ProduceAll(IProducer<byte[], byte[]> producer, List<Outgoing> outgoing)
     {
         if (outgoing.Count == 0) return;
         var pending = outgoing;
         resilience.Kafka.ExecuteAsync(async token =>
         {
-            var deliveries = pending.Select(m => producer.ProduceAsync(m.Topic, new Message<byte[], byte[]> { Key = m.Key!, Value = m.Value }, token)).ToArray();
-            try
+            while (true)
             {
-                await Task.WhenAll(deliveries).WaitAsync(token).ConfigureAwait(false);
-            }
-            catch
-            {
-                pending = pending.Where((_, i) => !deliveries[i].IsCompletedSuccessfully).ToList();
-                throw;
+                var deliveries = pending.Select(m => producer.ProduceAsync(m.Topic, new Message<byte[], byte[]> { Key = m.Key!, Value = m.Value }, token)).ToArray();
+                try
+                {
+                    await Task.WhenAll(deliveries).WaitAsync(token).ConfigureAwait(false);
+                    return;
+                }
+                catch
+                {
+                    var retry = new List<Outgoing>();
+                    var shrunk = 0;
+                    for (var i = 0; i < pending.Count; i++)
+                    {
+                        if (deliveries[i].IsCompletedSuccessfully) continue;
+                        var shrink = pending[i].Smaller is not null && TooLarge(deliveries[i]);
+                        retry.Add(shrink ? pending[i].Shrink() : pending[i]);
+                        if (shrink) shrunk++;
+                    }
+                    pending = retry;
+                    if (shrunk == 0) throw;
+                    logger.LogError("{Count} dead letters were too large for the broker; sending them without their original bytes (length and SHA-256 kept)", shrunk);
+                }
             }
         }).AsTask().GetAwaiter().GetResult();
+    }
+
+    private static bool TooLarge(Task delivery) =>
+        delivery.Exception?.InnerException is KafkaException { Error.Code: ErrorCode.MsgSizeTooLarge };
+
+    /// <summary>One message to produce; <see cref="Smaller"/> is the value to send instead if the broker finds it too large.</summary>
+    private sealed record Outgoing(string Topic, byte[]? Key, byte[] Value, byte[]? Smaller = null)
+    {
+        public Outgoing Shrink() => new(Topic, Key, Smaller!, null);
     }
 
     private void Commit(IConsumer<byte[], byte[]> consumer, IReadOnlyList<TopicPartitionOffset> offsets)

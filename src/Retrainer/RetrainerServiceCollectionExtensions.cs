@@ -14,6 +14,7 @@ public static class RetrainerServiceCollectionExtensions
     public static IServiceCollection AddRetrainer(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddPopSteerStreaming(configuration).AddModelRegistry(configuration);
+        services.AddPopSteerSection<RetrainerOptions>(configuration, RetrainerOptions.SectionName);
         services.AddOptions<RetrainerOptions>()
             .Bind(configuration.GetSection(RetrainerOptions.SectionName))
             .ValidateDataAnnotations()

@@ -25,6 +25,7 @@ public sealed class ScorerMetrics : IDisposable
     private readonly Histogram<double> _stage;
     private volatile string _modelVersion = "";
     private double _alpha = double.NaN;
+    private double _appliedAlpha = double.NaN;
     private int _neurons = -1;
 
     /// <param name="models">When given, "popsteer.scorer.model.loaded" says whether a model is loaded (the "no model" alert).</param>
@@ -53,6 +54,8 @@ public sealed class ScorerMetrics : IDisposable
         _meter.CreateObservableGauge("popsteer.scorer.shadow.tail_share", () => Shadow.TailShare, null, "Tail share of the unsteered SASRec lists of a sample of the same users (Scoring:ShadowSampleEvery), over the sliding window.");
         _meter.CreateObservableGauge("popsteer.scorer.shadow.gini", () => Shadow.Gini, null, "Gini@K of the unsteered sample's exposure over the sliding window.");
         _meter.CreateObservableGauge("popsteer.scorer.alpha", () => Volatile.Read(ref _alpha), null, "Steering alpha of the last batch.");
+        _meter.CreateObservableGauge("popsteer.scorer.alpha.applied", () => Volatile.Read(ref _appliedAlpha), null,
+            "Steering alpha in force now (the last valid value read), whether or not a batch has used it yet.");
         _meter.CreateObservableGauge("popsteer.scorer.neurons", () => Volatile.Read(ref _neurons), null, "Steered neurons N of the last batch.");
         _meter.CreateObservableGauge("popsteer.scorer.model", () => new Measurement<int>(1, new KeyValuePair<string, object?>("version", _modelVersion)),
             null, "Always 1; the version tag names the model serving now.");
@@ -88,6 +91,10 @@ public sealed class ScorerMetrics : IDisposable
     public void BatchFailed() => _failedBatches.Add(1);
 
     public void SteeringRefused() => _steeringRefused.Add(1);
+
+    public void SteeringApplied(double alpha) => Volatile.Write(ref _appliedAlpha, alpha);
+
+    public double AppliedAlpha => Volatile.Read(ref _appliedAlpha);
 
     public void ModelRefused() => _modelsRefused.Add(1);
 

@@ -19,6 +19,8 @@ public static class ScorerServiceCollectionExtensions
         services.AddPopSteerStreaming(configuration).AddModelRegistry(configuration);
         services.AddMetrics();
 
+        services.AddPopSteerSection<ScoringOptions>(configuration, ScoringOptions.SectionName);
+        services.AddPopSteerSection<SteeringOptions>(configuration, SteeringOptions.SectionName);
         services.AddOptions<ScoringOptions>()
             .Bind(configuration.GetSection(ScoringOptions.SectionName))
             .ValidateDataAnnotations()

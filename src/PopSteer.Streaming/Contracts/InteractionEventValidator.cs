@@ -9,7 +9,8 @@ namespace PopSteer.Streaming.Contracts;
 /// Turns the raw bytes of a popsteer.interactions message into an <see cref="InteractionEvent"/> or a precise reason
 /// (which field, what is wrong with it). Unknown fields are ignored so producers can add fields ahead of consumers.
 /// Parses with <see cref="JsonDocument"/> rather than the serializer so every failure is named, not a generic
-/// JsonException.
+/// JsonException. It never throws for any input: whatever slips past the named checks becomes
+/// <see cref="InvalidEventReason.ValidationFailed"/>, so one message can never stop a consumer.
 /// </summary>
 public sealed partial class InteractionEventValidator
 {
@@ -17,18 +18,22 @@ public sealed partial class InteractionEventValidator
     public const int MaxIdLength = 256;
     public const int MaxTypeLength = 64;
 
-    // Event times outside this window are data errors (seconds sent as milliseconds, or the reverse).
-    private static readonly DateTimeOffset Earliest = DateTimeOffset.UnixEpoch;
-    private static readonly DateTimeOffset Latest = new(2200, 1, 1, 0, 0, 0, TimeSpan.Zero);
-
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 16, AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow };
 
-    public InteractionEventValidator(int maxPayloadBytes = DefaultMaxPayloadBytes)
+    private readonly EventTimeWindow _window;
+    private readonly TimeProvider _clock;
+
+    /// <param name="maxPayloadBytes">Larger payloads are refused unread.</param>
+    /// <param name="window">Believable event times relative to now; <see cref="EventTimeWindow.Default"/> when null.</param>
+    /// <param name="clock">"Now" for the time window; the system clock when null.</param>
+    public InteractionEventValidator(int maxPayloadBytes = DefaultMaxPayloadBytes, EventTimeWindow? window = null, TimeProvider? clock = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPayloadBytes, 64);
         MaxPayloadBytes = maxPayloadBytes;
+        _window = window ?? EventTimeWindow.Default;
+        _clock = clock ?? TimeProvider.System;
     }
 
     public int MaxPayloadBytes { get; }
@@ -39,7 +44,18 @@ public sealed partial class InteractionEventValidator
 
     /// <param name="key">The Kafka message key; must be present and equal to userId (the topic is keyed by user).</param>
     /// <param name="value">The Kafka message value.</param>
-    public InteractionValidationResult Validate(byte[]? key, byte[]? value) => Validate(key, value, key is not null);
+    public InteractionValidationResult Validate(byte[]? key, byte[]? value)
+    {
+        try
+        {
+            return Validate(key, value, key is not null);
+        }
+        catch (Exception e)
+        {
+            // A check this validator does not know yet: the message is refused, the consumer goes on.
+            return Fail(ValidationFailed, $"payload could not be validated ({e.GetType().Name}: {Truncate(e.Message, 200)})");
+        }
+    }
 
     private InteractionValidationResult Validate(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool keyPresent)
     {
@@ -74,8 +90,12 @@ public sealed partial class InteractionEventValidator
 
             var names = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in root.EnumerateObject())
-                if (!names.Add(property.Name))
-                    return Fail(DuplicateField, $"field '{property.Name}' appears more than once");
+            {
+                if (!TryGetName(property, out var name))
+                    return Fail(InvalidUnicode, $"a field name contains an escaped lone surrogate ({Truncate(property.Value.GetRawText())}), which is not Unicode text");
+                if (!names.Add(name))
+                    return Fail(DuplicateField, $"field '{Truncate(name)}' appears more than once");
+            }
 
             if (!root.TryGetProperty("schemaVersion", out var versionElement))
                 return Fail(MissingField, "schemaVersion is missing");
@@ -87,14 +107,15 @@ public sealed partial class InteractionEventValidator
             if (RequiredId(root, "eventId", out var eventId) is { } eventIdFailure) return eventIdFailure;
             if (RequiredId(root, "userId", out var userId) is { } userIdFailure) return userIdFailure;
             if (RequiredId(root, "itemId", out var itemId) is { } itemIdFailure) return itemIdFailure;
-            if (ReadTimestamp(root, out var timestamp) is { } timestampFailure) return timestampFailure;
+            if (ReadTimestamp(root, _window, _clock.GetUtcNow(), out var timestamp) is { } timestampFailure) return timestampFailure;
 
             string? type = null;
             if (root.TryGetProperty("type", out var typeElement) && typeElement.ValueKind != JsonValueKind.Null)
             {
                 if (typeElement.ValueKind != JsonValueKind.String)
                     return Fail(WrongType, $"type must be a string, got {Describe(typeElement)}");
-                type = typeElement.GetString()!;
+                if (!TryGetString(typeElement, out type))
+                    return Fail(InvalidUnicode, "type contains an escaped lone surrogate, which is not Unicode text");
                 if (type.Length > MaxTypeLength)
                     return Fail(ValueTooLong, $"type is {type.Length} characters, more than {MaxTypeLength}");
             }
@@ -114,7 +135,7 @@ public sealed partial class InteractionEventValidator
             if (!keyPresent)
                 return Fail(MissingKey, $"message has no key; producers must key by userId ('{userId}') so a user's events stay in order");
             if (!key.SequenceEqual(Encoding.UTF8.GetBytes(userId)))
-                return Fail(KeyMismatch, $"message key '{Encoding.UTF8.GetString(key)}' differs from userId '{userId}'");
+                return Fail(KeyMismatch, $"message key '{Truncate(Encoding.UTF8.GetString(key))}' ({key.Length} bytes) differs from userId '{userId}'");
 
             return InteractionValidationResult.Valid(new InteractionEvent
             {
@@ -136,7 +157,8 @@ public sealed partial class InteractionEventValidator
             return Fail(MissingField, $"{name} is missing");
         if (element.ValueKind != JsonValueKind.String)
             return Fail(WrongType, $"{name} must be a string, got {Describe(element)}");
-        value = element.GetString()!;
+        if (!TryGetString(element, out value))
+            return Fail(InvalidUnicode, $"{name} contains an escaped lone surrogate (e.g. \\ud800 without its pair), which is not Unicode text");
         if (string.IsNullOrWhiteSpace(value))
             return Fail(EmptyValue, $"{name} is empty");
         if (value.Length > MaxIdLength)
@@ -146,33 +168,80 @@ public sealed partial class InteractionEventValidator
         return null;
     }
 
-    private static InteractionValidationResult? ReadTimestamp(JsonElement root, out DateTimeOffset timestamp)
+    private static InteractionValidationResult? ReadTimestamp(JsonElement root, EventTimeWindow window, DateTimeOffset now, out DateTimeOffset timestamp)
     {
         timestamp = default;
         if (!root.TryGetProperty("timestamp", out var element))
             return Fail(MissingField, "timestamp is missing");
+        string shown;
         switch (element.ValueKind)
         {
             case JsonValueKind.Number:
                 if (!element.TryGetInt64(out var ms))
-                    return Fail(InvalidTimestamp, $"timestamp {element.GetRawText()} must be whole epoch milliseconds");
-                if (ms < Earliest.ToUnixTimeMilliseconds() || ms >= Latest.ToUnixTimeMilliseconds())
-                    return Fail(TimestampOutOfRange, $"timestamp {ms} ms is outside {Earliest:yyyy-MM-dd}..{Latest:yyyy-MM-dd} (seconds sent as milliseconds?)");
+                    return Fail(InvalidTimestamp, $"timestamp {Truncate(element.GetRawText())} must be whole epoch milliseconds");
+                shown = $"{ms} ms";
+                // Compared as numbers first: FromUnixTimeMilliseconds throws beyond year 9999.
+                if (ms < EventTimeWindow.Floor.ToUnixTimeMilliseconds())
+                    return Fail(TimestampOutOfRange, $"timestamp {shown} is before {EventTimeWindow.Floor:yyyy-MM-dd} (seconds sent as milliseconds?)");
+                if (ms > (now + window.MaxFutureSkew).ToUnixTimeMilliseconds())
+                    return FutureFailure(shown, window, ms > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds() ? null : DateTimeOffset.FromUnixTimeMilliseconds(ms), now);
                 timestamp = DateTimeOffset.FromUnixTimeMilliseconds(ms);
-                return null;
+                break;
             case JsonValueKind.String:
-                var text = element.GetString()!;
+                if (!TryGetString(element, out var text))
+                    return Fail(InvalidUnicode, "timestamp contains an escaped lone surrogate, which is not Unicode text");
+                shown = $"'{Truncate(text)}'";
                 if (!element.TryGetDateTimeOffset(out var parsed))
-                    return Fail(InvalidTimestamp, $"timestamp '{Truncate(text)}' is not ISO-8601");
+                    return Fail(InvalidTimestamp, $"timestamp {shown} is not ISO-8601");
                 if (!HasOffset().IsMatch(text))
-                    return Fail(InvalidTimestamp, $"timestamp '{Truncate(text)}' has no UTC offset (add Z or +hh:mm)");
-                if (parsed < Earliest || parsed >= Latest)
-                    return Fail(TimestampOutOfRange, $"timestamp '{Truncate(text)}' is outside {Earliest:yyyy-MM-dd}..{Latest:yyyy-MM-dd}");
+                    return Fail(InvalidTimestamp, $"timestamp {shown} has no UTC offset (add Z or +hh:mm)");
+                if (parsed < EventTimeWindow.Floor)
+                    return Fail(TimestampOutOfRange, $"timestamp {shown} is before {EventTimeWindow.Floor:yyyy-MM-dd}");
+                if (parsed > now + window.MaxFutureSkew)
+                    return FutureFailure(shown, window, parsed, now);
                 // Millisecond precision: what Redis stores, so a round trip is exact.
                 timestamp = DateTimeOffset.FromUnixTimeMilliseconds(parsed.ToUnixTimeMilliseconds());
-                return null;
+                break;
             default:
                 return Fail(WrongType, $"timestamp must be an ISO-8601 string or epoch milliseconds, got {Describe(element)}");
+        }
+        if (window.MaxAge is { } maxAge && timestamp < now - maxAge)
+            return Fail(TimestampOutOfRange, $"timestamp {shown} is {Span(now - timestamp)} before now, older than the {maxAge} allowed (Ingest:MaxEventAge)");
+        return null;
+    }
+
+    private static InteractionValidationResult FutureFailure(string shown, EventTimeWindow window, DateTimeOffset? at, DateTimeOffset now) =>
+        Fail(TimestampOutOfRange, $"timestamp {shown} is {(at is { } t ? Span(t - now) : "far")} ahead of now ({now:yyyy-MM-ddTHH:mm:ssZ}), more than the {window.MaxFutureSkew} clock skew allowed (Ingest:MaxClockSkew)");
+
+    private static string Span(TimeSpan span) => span.TotalDays >= 2 ? $"{span.TotalDays:0} days" : span.TotalHours >= 2 ? $"{span.TotalHours:0} hours" : $"{span.TotalSeconds:0} s";
+
+    // GetString/Name throw InvalidOperationException for an escaped lone surrogate ("\ud800x"): the bytes are valid
+    // UTF-8 and valid JSON, but the text they escape is not Unicode.
+    private static bool TryGetString(JsonElement element, out string value)
+    {
+        try
+        {
+            value = element.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = "";
+            return false;
+        }
+    }
+
+    private static bool TryGetName(JsonProperty property, out string name)
+    {
+        try
+        {
+            name = property.Name;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            name = "";
+            return false;
         }
     }
 
@@ -195,5 +264,5 @@ public sealed partial class InteractionEventValidator
         _ => kind.ToString(),
     };
 
-    private static string Truncate(string text) => text.Length <= 40 ? text : text[..40] + "...";
+    private static string Truncate(string text, int length = 40) => text.Length <= length ? text : text[..length] + "...";
 }

@@ -23,4 +23,10 @@ public enum InvalidEventReason
     InvalidWeight,
     MissingKey,
     KeyMismatch,
+
+    /// <summary>Valid UTF-8 and JSON, but a string escapes a lone surrogate ("\ud800x"): not Unicode text.</summary>
+    InvalidUnicode,
+
+    /// <summary>The validator itself failed on this message; the reason names the exception. Never stops the consumer.</summary>
+    ValidationFailed,
 }

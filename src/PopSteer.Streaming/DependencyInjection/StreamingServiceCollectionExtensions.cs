@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PopSteer.Streaming.Configuration;
@@ -21,13 +23,52 @@ public static class StreamingServiceCollectionExtensions
     public static IServiceCollection AddPopSteerStreaming(this IServiceCollection services, IConfiguration configuration) =>
         services.AddPopSteerKafka(configuration).AddPopSteerRedis(configuration).AddSequenceStore(configuration);
 
+    /// <summary>
+    /// Binds section <paramref name="section"/> to <typeparamref name="TOptions"/>, validates it (data annotations) at
+    /// start-up, and registers it in the service's configuration schema so that an unknown key in it is named: at
+    /// start-up it stops the service, on a reload of the configuration file it is refused (see <see cref="AddPopSteerHosting"/>).
+    /// </summary>
+    public static OptionsBuilder<TOptions> AddPopSteerOptions<TOptions>(this IServiceCollection services, IConfiguration configuration, string section)
+        where TOptions : class
+    {
+        services.AddPopSteerSection<TOptions>(configuration, section);
+        return services.AddOptions<TOptions>()
+            .Bind(configuration.GetSection(section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+    }
+
+    /// <summary>Registers only the schema of section <paramref name="section"/> (for options bound by hand, such as live steering).</summary>
+    public static IServiceCollection AddPopSteerSection<TOptions>(this IServiceCollection services, IConfiguration configuration, string section)
+    {
+        services.AddPopSteerHosting(configuration).Register(section, typeof(TOptions));
+        return services;
+    }
+
+    /// <summary>
+    /// What every PopSteer host shares, registered once: a failed worker stops the host with a non-zero exit code;
+    /// unknown keys in the registered sections stop the service at start-up; the configuration files' refusals are
+    /// logged and counted. Returns the service's configuration schema.
+    /// </summary>
+    public static PopSteerConfigurationSchema AddPopSteerHosting(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (services.FirstOrDefault(d => d.ServiceType == typeof(PopSteerConfigurationSchema))?.ImplementationInstance is PopSteerConfigurationSchema existing)
+            return existing;
+        var schema = new PopSteerConfigurationSchema();
+        services.AddSingleton(schema);
+        services.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ServiceFailureExitCode>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ConfigFileReporter>(sp =>
+            new ConfigFileReporter(configuration, schema, sp.GetService<IMeterFactory>(), sp.GetService<ILoggerFactory>())));
+        services.AddOptions<ConfigurationKeyCheck>().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ConfigurationKeyCheck>>(new UnknownKeysValidator(configuration, schema));
+        return schema;
+    }
+
     /// <summary><see cref="KafkaOptions"/> ("Kafka"), <see cref="KafkaClientFactory"/> and the resilience pipelines.</summary>
     public static IServiceCollection AddPopSteerKafka(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<KafkaOptions>()
-            .Bind(configuration.GetSection(KafkaOptions.SectionName))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddPopSteerOptions<KafkaOptions>(configuration, KafkaOptions.SectionName);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>());
         services.TryAddSingleton<KafkaClientFactory>();
         return services.AddPopSteerResilience(configuration);
@@ -36,10 +77,7 @@ public static class StreamingServiceCollectionExtensions
     /// <summary><see cref="RedisOptions"/> ("Redis"), one shared <see cref="IConnectionMultiplexer"/>, and the resilience pipelines.</summary>
     public static IServiceCollection AddPopSteerRedis(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<RedisOptions>()
-            .Bind(configuration.GetSection(RedisOptions.SectionName))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddPopSteerOptions<RedisOptions>(configuration, RedisOptions.SectionName);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisOptions>, RedisOptionsValidator>());
         services.TryAddSingleton<IConnectionMultiplexer>(sp =>
         {
@@ -53,10 +91,7 @@ public static class StreamingServiceCollectionExtensions
     public static IServiceCollection AddSequenceStore(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddPopSteerRedis(configuration);
-        services.AddOptions<SequenceOptions>()
-            .Bind(configuration.GetSection(SequenceOptions.SectionName))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddPopSteerOptions<SequenceOptions>(configuration, SequenceOptions.SectionName);
         services.TryAddSingleton<SequenceStore>();
         return services;
     }
@@ -64,6 +99,7 @@ public static class StreamingServiceCollectionExtensions
     /// <summary><see cref="ResilienceOptions"/> ("Resilience") and <see cref="StreamingResilience"/>.</summary>
     public static IServiceCollection AddPopSteerResilience(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddPopSteerSection<ResilienceOptions>(configuration, ResilienceOptions.SectionName);
         services.AddOptions<ResilienceOptions>()
             .Bind(configuration.GetSection(ResilienceOptions.SectionName))
             .ValidateOnStart();

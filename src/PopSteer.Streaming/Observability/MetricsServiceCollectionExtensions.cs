@@ -3,6 +3,7 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Configuration;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using PopSteer.Streaming.DependencyInjection;
 using PopSteer.Streaming.Observability;
 
 // In the DI namespace, as OpenTelemetry's own extensions are: each host's Program.cs wires it with one line.
@@ -23,6 +24,7 @@ public static class MetricsServiceCollectionExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(serviceName);
         var section = configuration.GetSection(MetricsOptions.SectionName);
         services.AddOptions<MetricsOptions>().Bind(section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddPopSteerSection<MetricsOptions>(configuration, MetricsOptions.SectionName);
 
         // The listener's prefix is fixed when the meter provider is built, so the options are read (and checked) now.
         var options = section.Get<MetricsOptions>() ?? new MetricsOptions();

@@ -32,6 +32,7 @@ public sealed class StreamingResilience
     public ResiliencePipeline Kafka { get; }
 
     public static bool IsTransientRedis(Exception e) => e is RedisConnectionException or RedisTimeoutException or TimeoutRejectedException
+        or Sequences.ReplicaAcknowledgementException // replicas catching up (or reattaching) clears by itself
         // A write that reaches a replica or a loading server fails with a server error that clears by itself.
         || (e is RedisServerException s && (s.Message.StartsWith("LOADING", StringComparison.Ordinal)
             || s.Message.StartsWith("READONLY", StringComparison.Ordinal)

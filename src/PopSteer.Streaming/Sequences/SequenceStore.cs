@@ -43,11 +43,30 @@ public sealed class SequenceStore
         return { appended, redis.call('LLEN', KEYS[1]) }
         """;
 
+    // KEYS[1] = the partitions hash ("topic:partition" -> "epoch:highest applied offset"); ARGV[1] = field,
+    // ARGV[2] = epoch, ARGV[3] = highest offset of this batch. Only ever moves forward.
+    private const string RecordPartitionScript = """
+        local current = redis.call('HGET', KEYS[1], ARGV[1])
+        local epoch, high = -1, -1
+        if current then
+          local colon = string.find(current, ':', 1, true)
+          epoch = tonumber(string.sub(current, 1, colon - 1))
+          high = tonumber(string.sub(current, colon + 1))
+        end
+        local e, h = tonumber(ARGV[2]), tonumber(ARGV[3])
+        if e > epoch or (e == epoch and h > high) then
+          redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. ARGV[3])
+        end
+        return 1
+        """;
+
     private readonly IConnectionMultiplexer _redis;
     private readonly ResiliencePipeline _pipeline;
     private readonly string _prefix;
     private readonly int _maxLength;
     private readonly long _ttlSeconds;
+    private readonly int _waitReplicas;
+    private readonly long _waitMilliseconds;
 
     public SequenceStore(IConnectionMultiplexer redis, StreamingResilience resilience, IOptions<RedisOptions> redisOptions, IOptions<SequenceOptions> sequenceOptions)
     {
@@ -56,6 +75,8 @@ public sealed class SequenceStore
         _prefix = redisOptions.Value.KeyPrefix;
         _maxLength = sequenceOptions.Value.MaxLength;
         _ttlSeconds = sequenceOptions.Value.IdleTtl is { } ttl && ttl > TimeSpan.Zero ? Math.Max(1, (long)Math.Ceiling(ttl.TotalSeconds)) : 0;
+        _waitReplicas = redisOptions.Value.WaitReplicas;
+        _waitMilliseconds = Math.Max(1, (long)redisOptions.Value.WaitTimeout.TotalMilliseconds);
     }
 
     public int MaxLength => _maxLength;
@@ -64,25 +85,37 @@ public sealed class SequenceStore
 
     public RedisKey AppliedOffsetsKey(string userId) => $"{{{_prefix}:{userId}}}:applied";
 
+    /// <summary>One hash per deployment: the <see cref="PartitionState"/> of every source partition.</summary>
+    public RedisKey PartitionsKey => $"{_prefix}:partitions";
+
     /// <summary>
     /// Applies a batch: one script call per (user, source partition), all pipelined in one round trip; the whole batch
     /// is retried on transient failures, which is safe because each call is idempotent. Returns one outcome per user,
-    /// in first-seen order. When this returns, every append is acknowledged by Redis.
+    /// in first-seen order. When this returns, every append is acknowledged by Redis, and by Redis:WaitReplicas replicas
+    /// when that is set (WAIT on every primary after the writes; too few acknowledgements throw
+    /// <see cref="ReplicaAcknowledgementException"/>, which the pipeline retries).
     /// </summary>
     public async Task<IReadOnlyList<AppendOutcome>> AppendAsync(IReadOnlyList<SequenceAppend> appends, CancellationToken cancellationToken = default)
     {
         if (appends.Count == 0) return [];
         var groups = appends
-            .GroupBy(a => (a.UserId, a.Topic, a.Partition))
+            .GroupBy(a => (a.UserId, a.Topic, a.Partition, a.Epoch))
             .Select(g => (g.Key, Items: g.OrderBy(a => a.Offset).ToArray()))
             .ToArray();
-        var calls = groups.Select(g => (g.Key.UserId, Keys: new[] { SequenceKey(g.Key.UserId), AppliedOffsetsKey(g.Key.UserId) }, Args: Arguments(g.Key.Topic, g.Key.Partition, g.Items))).ToArray();
+        var calls = groups.Select(g => (g.Key.UserId, Keys: new[] { SequenceKey(g.Key.UserId), AppliedOffsetsKey(g.Key.UserId) }, Args: Arguments(g.Key.Topic, g.Key.Partition, g.Key.Epoch, g.Items))).ToArray();
+        var partitions = appends.GroupBy(a => (a.Topic, a.Partition, a.Epoch))
+            .Select(g => new RedisValue[] { PartitionField(g.Key.Topic, g.Key.Partition), g.Key.Epoch, g.Max(a => a.Offset) })
+            .ToArray();
 
         var results = await _pipeline.ExecuteAsync(async token =>
         {
             var db = _redis.GetDatabase();
             var pending = calls.Select(c => db.ScriptEvaluateAsync(AppendScript, c.Keys, c.Args)).ToArray();
-            return await Task.WhenAll(pending).WaitAsync(token).ConfigureAwait(false);
+            var recorded = partitions.Select(p => db.ScriptEvaluateAsync(RecordPartitionScript, new[] { PartitionsKey }, p)).ToArray();
+            var replies = await Task.WhenAll(pending).WaitAsync(token).ConfigureAwait(false);
+            await Task.WhenAll(recorded).WaitAsync(token).ConfigureAwait(false);
+            if (_waitReplicas > 0) await WaitForReplicasAsync(token).ConfigureAwait(false);
+            return replies;
         }, cancellationToken).ConfigureAwait(false);
 
         var byUser = new Dictionary<string, AppendOutcome>(StringComparer.Ordinal);
@@ -101,6 +134,21 @@ public sealed class SequenceStore
             }
         }
         return order.Select(u => byUser[u]).ToArray();
+    }
+
+    /// <summary>
+    /// WAIT on each primary: a connection's WAIT covers every write sent on it before, and the multiplexer sends all of
+    /// a server's commands over one connection, so this covers the batch's scripts on that server.
+    /// </summary>
+    private async Task WaitForReplicasAsync(CancellationToken token)
+    {
+        var primaries = _redis.GetServers().Where(s => s.IsConnected && !s.IsReplica).ToArray();
+        if (primaries.Length == 0) throw new ReplicaAcknowledgementException("No connected Redis primary to WAIT on.");
+        var acks = await Task.WhenAll(primaries.Select(p => p.ExecuteAsync("WAIT", _waitReplicas, _waitMilliseconds))).WaitAsync(token).ConfigureAwait(false);
+        for (var i = 0; i < primaries.Length; i++)
+            if ((long)acks[i] < _waitReplicas)
+                throw new ReplicaAcknowledgementException(
+                    $"Only {(long)acks[i]} of Redis:WaitReplicas = {_waitReplicas} replicas of {primaries[i].EndPoint} acknowledged within {_waitMilliseconds} ms.");
     }
 
     public async Task<UserSequence> ReadAsync(string userId, CancellationToken cancellationToken = default) =>
@@ -123,19 +171,46 @@ public sealed class SequenceStore
         return sequences;
     }
 
-    /// <summary>The last offset applied for this user from this topic partition, or null when none was.</summary>
-    public async Task<long?> AppliedOffsetAsync(string userId, string topic, int partition, CancellationToken cancellationToken = default)
+    /// <summary>The last offset applied for this user from this topic partition (in that epoch of its log), or null when none was.</summary>
+    public async Task<long?> AppliedOffsetAsync(string userId, string topic, int partition, int epoch = 0, CancellationToken cancellationToken = default)
     {
         var value = await _pipeline.ExecuteAsync(async token =>
-            await _redis.GetDatabase().HashGetAsync(AppliedOffsetsKey(userId), SourceField(topic, partition)).WaitAsync(token).ConfigureAwait(false),
+            await _redis.GetDatabase().HashGetAsync(AppliedOffsetsKey(userId), SourceField(topic, partition, epoch)).WaitAsync(token).ConfigureAwait(false),
             cancellationToken).ConfigureAwait(false);
         return value.IsNull ? null : (long)value;
     }
 
-    private RedisValue[] Arguments(string topic, int partition, SequenceAppend[] items)
+    /// <summary>The partition's epoch and highest applied offset (<see cref="PartitionState.None"/> when never applied).</summary>
+    public async Task<PartitionState> PartitionAsync(string topic, int partition, CancellationToken cancellationToken = default)
+    {
+        var value = await _pipeline.ExecuteAsync(async token =>
+            await _redis.GetDatabase().HashGetAsync(PartitionsKey, PartitionField(topic, partition)).WaitAsync(token).ConfigureAwait(false),
+            cancellationToken).ConfigureAwait(false);
+        if (value.IsNull) return PartitionState.None;
+        var text = (string)value!;
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0
+            && int.TryParse(text.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out var epoch)
+            && long.TryParse(text.AsSpan(colon + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var high)
+            ? new PartitionState(epoch, high)
+            : throw new FormatException($"Partition state '{text}' of {topic}[{partition}] in {PartitionsKey} is not '<epoch>:<offset>'.");
+    }
+
+    /// <summary>Starts a new epoch of the partition's log: from now on its offsets are new, whatever users had applied before.</summary>
+    public async Task<PartitionState> StartEpochAsync(string topic, int partition, int epoch, CancellationToken cancellationToken = default)
+    {
+        var state = new PartitionState(epoch, -1);
+        await _pipeline.ExecuteAsync(async token =>
+            await _redis.GetDatabase().HashSetAsync(PartitionsKey, PartitionField(topic, partition),
+                $"{epoch.ToString(CultureInfo.InvariantCulture)}:-1").WaitAsync(token).ConfigureAwait(false),
+            cancellationToken).ConfigureAwait(false);
+        return state;
+    }
+
+    private RedisValue[] Arguments(string topic, int partition, int epoch, SequenceAppend[] items)
     {
         var args = new RedisValue[3 + 2 * items.Length];
-        args[0] = SourceField(topic, partition);
+        args[0] = SourceField(topic, partition, epoch);
         args[1] = _maxLength;
         args[2] = _ttlSeconds;
         for (var i = 0; i < items.Length; i++)
@@ -146,7 +221,11 @@ public sealed class SequenceStore
         return args;
     }
 
-    private static string SourceField(string topic, int partition) => $"{topic}:{partition.ToString(CultureInfo.InvariantCulture)}";
+    // Epoch 0 keeps the original field name, so offsets recorded before epochs existed still count.
+    private static string SourceField(string topic, int partition, int epoch) =>
+        epoch == 0 ? PartitionField(topic, partition) : $"{PartitionField(topic, partition)}#{epoch.ToString(CultureInfo.InvariantCulture)}";
+
+    private static string PartitionField(string topic, int partition) => $"{topic}:{partition.ToString(CultureInfo.InvariantCulture)}";
 
     // "<epoch ms>:<item id>": the id may itself contain ':', so only the first one separates.
     private static string Encode(SequenceAppend a) =>

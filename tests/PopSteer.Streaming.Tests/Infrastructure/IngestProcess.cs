@@ -17,6 +17,12 @@ public sealed class IngestProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The exit code once <see cref="HasExited"/>.</summary>
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Waits for the process to end on its own; false on timeout.</summary>
+    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+
     public string Output
     {
         get { lock (_output) return string.Join('\n', _output.TakeLast(80)); }

@@ -125,7 +125,7 @@ public sealed class IngestPipelineTests(RedisServerFixture redis, KafkaFixture k
         for (var i = 0; i < good.Count; i++)
         {
             messages.Add((Encoding.UTF8.GetBytes(good[i].UserId), KafkaTestClient.Serialize(good[i])));
-            if (i % 15 == 7 && i / 15 < corpus.Count) messages.Add((corpus[i / 15].Key, corpus[i / 15].Payload));
+            if (i % 10 == 7 && i / 10 < corpus.Count) messages.Add((corpus[i / 10].Key, corpus[i / 10].Payload));
         }
         Assert.Equal(good.Count + corpus.Count, messages.Count);
         await KafkaTestClient.ProduceAsync(settings.BootstrapServers, settings.InteractionsTopic, messages);
@@ -140,7 +140,12 @@ public sealed class IngestPipelineTests(RedisServerFixture redis, KafkaFixture k
         Assert.Equal(corpus.Count, letters.Count);
         foreach (var c in corpus)
         {
-            var letter = Assert.Single(letters, l => l.Original.AsSpan().SequenceEqual(c.Payload) && SameKey(l.OriginalKey, c.Key));
+            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(c.Payload));
+            var letter = Assert.Single(letters, l => l.OriginalSha256 == hash && SameKey(l.OriginalKey, c.Key));
+            Assert.Equal(c.Payload.Length, letter.OriginalLength);
+            // The original bytes, cut to the dead-letter budget when larger.
+            Assert.Equal(c.Payload.Length > InteractionEventValidator.DefaultMaxPayloadBytes, letter.Truncated);
+            Assert.Equal(c.Payload.Take(InteractionEventValidator.DefaultMaxPayloadBytes), letter.Original);
             Assert.True(c.Expected == letter.Code, $"{c.Name}: expected {c.Expected}, got {letter.Code} ({letter.Reason})");
             Assert.False(string.IsNullOrWhiteSpace(letter.Reason));
             Assert.Equal(settings.InteractionsTopic, letter.Topic);

@@ -67,6 +67,30 @@ public sealed class SequenceStoreTests(RedisServerFixture redis) : IClassFixture
     }
 
     [Fact]
+    public async Task A_new_epoch_of_a_partition_applies_offsets_from_zero_again_and_the_partition_state_only_moves_forward()
+    {
+        var (services, store) = Create();
+        using var _ = services;
+        await store.AppendAsync([At("u", "old", 100)]);
+        Assert.Equal(new PartitionState(0, 100), await store.PartitionAsync(Topic, 0));
+        Assert.Equal(0, (await store.AppendAsync([At("u", "again", 5)])).Single().Appended); // a redelivery in epoch 0
+
+        // The log restarted (topic recreated): offsets from 0 are new events in epoch 1.
+        Assert.Equal(new PartitionState(1, -1), await store.StartEpochAsync(Topic, 0, 1));
+        var fresh = await store.AppendAsync([At("u", "new", 5) with { Epoch = 1 }]);
+        Assert.Equal(1, fresh.Single().Appended);
+        Assert.Equal(["old", "new"], (await store.ReadAsync("u")).ItemIds);
+        Assert.Equal(5, await store.AppliedOffsetAsync("u", Topic, 0, epoch: 1));
+        Assert.Equal(100, await store.AppliedOffsetAsync("u", Topic, 0));
+        Assert.Equal(new PartitionState(1, 5), await store.PartitionAsync(Topic, 0));
+
+        // A late write of the old epoch does not move the state back.
+        await store.AppendAsync([At("v", "late", 200)]);
+        Assert.Equal(new PartitionState(1, 5), await store.PartitionAsync(Topic, 0));
+        Assert.Equal(PartitionState.None, await store.PartitionAsync(Topic, 3));
+    }
+
+    [Fact]
     public async Task Sequence_is_capped_to_the_newest_items()
     {
         var (services, store) = Create(s => s["Sequences:MaxLength"] = "5");
@@ -79,7 +103,7 @@ public sealed class SequenceStoreTests(RedisServerFixture redis) : IClassFixture
     }
 
     [Fact]
-    public async Task Idle_ttl_is_set_on_both_keys_and_absent_by_default()
+    public async Task Idle_ttl_is_set_on_both_keys_defaults_to_30_days_and_zero_turns_it_off()
     {
         var (services, store) = Create(s => s["Sequences:IdleTtl"] = "00:02:00");
         using var _ = services;
@@ -93,8 +117,15 @@ public sealed class SequenceStoreTests(RedisServerFixture redis) : IClassFixture
             Assert.InRange(ttl.Value, TimeSpan.FromSeconds(100), TimeSpan.FromSeconds(120));
         }
 
-        var (plainServices, plain) = Create();
-        using var __ = plainServices;
+        var (defaultServices, byDefault) = Create();
+        using var __ = defaultServices;
+        await byDefault.AppendAsync([At("u", "a", 1)]);
+        var monthly = await db.KeyTimeToLiveAsync(byDefault.SequenceKey("u"));
+        Assert.NotNull(monthly);
+        Assert.InRange(monthly.Value, TimeSpan.FromDays(30) - TimeSpan.FromMinutes(1), TimeSpan.FromDays(30));
+
+        var (plainServices, plain) = Create(s => s["Sequences:IdleTtl"] = "00:00:00");
+        using var ___ = plainServices;
         await plain.AppendAsync([At("u", "a", 1)]);
         Assert.True(await db.KeyExistsAsync(plain.SequenceKey("u")));
         Assert.Null(await db.KeyTimeToLiveAsync(plain.SequenceKey("u")));
