@@ -30,11 +30,11 @@ internal static class FitCommand
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
         var epochs = new Option<int?>("--epochs") { Description = "Cap on SASRec epochs (default 200, early stopping on validation NDCG@10)." };
-        var saeEpochs = new Option<int?>("--sae-epochs") { Description = "Cap on SAE epochs (default 100, early stopping on validation FVU)." };
+        var saeEpochs = new Option<int?>("--sae-epochs") { Description = "SAE epochs: the length of its warm-up + cosine schedule (default 20; the best validation FVU is kept)." };
         var patience = new Option<int?>("--patience") { Description = "SASRec early-stopping patience in epochs (default 10)." };
         var minEpochs = new Option<int?>("--min-epochs") { Description = $"SASRec never stops before this epoch (default {SasRecTrainingOptions.MinEpochsDefault})." };
         var stride = new Option<int?>("--stride") { Description = "Training window stride (1 = exact RecBole contexts; default: see docs/core.md)." };
-        var lr = new Option<double?>("--lr") { Description = "SASRec learning rate (default 1e-3)." };
+        var lr = new Option<double?>("--lr") { Description = "SASRec learning rate (default 3e-3; METHOD.md: 1e-3)." };
         var saeLr = new Option<double?>("--sae-lr") { Description = "SAE peak learning rate." };
         var saeBatch = new Option<int?>("--sae-batch") { Description = "SAE batch size." };
         var curvePlot = new Option<string?>("--curve-plot") { Description = "Draw the directory's learning curves (SASRec, SAE) to this PNG." };
