@@ -136,7 +136,7 @@ public static class SaeTrainer
         double scale = Math.Min((double)deadCount / sae.Config.KAux, 1.0);
         using var weight = (scale * auxWeight).ToScalar(); // held by `using` until the call returns (see Scalars)
         var aux = residualHat.sub(residual).square().sum().div(totalVariance).mul(weight);
-        return fvu.add(aux).MoveToOuterDisposeScope();
+        return fvu.add(aux, Scalars.One).MoveToOuterDisposeScope();
     }
 
     /// <summary>sum ||x_hat - x||^2 / sum ||x - mean(x)||^2 over all rows (eval mode, no gradient).</summary>
