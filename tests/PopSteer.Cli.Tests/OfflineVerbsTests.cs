@@ -19,12 +19,13 @@ public sealed class OfflineVerbsTests : IClassFixture<OfflineVerbsTests.FittedMo
         {
             Directory.CreateDirectory(Root);
             Run("generate", "--users", "120", "--items", "60", "--interactions", "2400", "--seed", "3", "--out", DataPath).AssertOk("generate");
-            Run("fit", "--data", DataPath, "--out", ModelPath, "--epochs", "3", "--sae-epochs", "2", "--prefixes", "400", "--seed", "3").AssertOk("fit");
+            Run("fit", "--data", DataPath, "--out", ModelPath, "--epochs", "3", "--sae-epochs", "2", "--prefixes", "400", "--seed", "3", "--curve-plot", CurvePlot).AssertOk("fit");
         }
 
         public string Root { get; } = Path.Combine(Path.GetTempPath(), $"popsteer-cli-{Guid.NewGuid():N}");
         public string DataPath => Path.Combine(Root, "data.csv");
         public string ModelPath => Path.Combine(Root, "model");
+        public string CurvePlot => Path.Combine(Root, "curves.png");
 
         public void Dispose() => Directory.Delete(Root, recursive: true);
     }
@@ -40,10 +41,15 @@ public sealed class OfflineVerbsTests : IClassFixture<OfflineVerbsTests.FittedMo
         Assert.True(manifest.Metrics.ContainsKey("sasrec.valid.ndcg@10"));
         Assert.True(manifest.Metrics.ContainsKey("sae.valid.fvu"));
         Assert.Equal(60, manifest.Items.Count);
+        // The references fit compares SASRec with, and the learning curves it saved and drew.
+        Assert.True(manifest.Metrics.ContainsKey("reference.valid.lastitem.ndcg@10"));
+        Assert.True(manifest.Metrics.ContainsKey("reference.valid.mostpop.ndcg@10"));
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(_fitted.ModelPath, "sasrec-curve.csv")).Length - 1);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(_fitted.CurvePlot)[..4]);
     }
 
     [Fact]
-    public void Evaluate_writes_the_three_methods_with_every_metric_and_the_alpha_asked_for()
+    public void Evaluate_writes_the_references_and_the_three_methods_with_every_metric_and_the_alpha_asked_for()
     {
         var json = Path.Combine(_fitted.Root, "eval.json");
         Run("evaluate", "--model", _fitted.ModelPath, "--data", _fitted.DataPath, "--split", "valid", "--alpha", "2", "--neurons", "1024", "--json", json).AssertOk("evaluate");
@@ -51,9 +57,9 @@ public sealed class OfflineVerbsTests : IClassFixture<OfflineVerbsTests.FittedMo
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
         Assert.Equal("valid", doc.RootElement.GetProperty("split").GetString());
         var methods = doc.RootElement.GetProperty("methods").EnumerateArray().ToArray();
-        Assert.Equal(["SASRec", "SAE", "PopSteer"], methods.Select(m => m.GetProperty("name").GetString()));
-        Assert.Equal(2, methods[2].GetProperty("alpha").GetDouble());
-        Assert.Equal(1024, methods[2].GetProperty("neurons").GetInt32());
+        Assert.Equal(["MostPop", "Last item", "SASRec", "SAE", "PopSteer"], methods.Select(m => m.GetProperty("name").GetString()));
+        Assert.Equal(2, methods[4].GetProperty("alpha").GetDouble());
+        Assert.Equal(1024, methods[4].GetProperty("neurons").GetInt32());
         foreach (var m in methods)
             Assert.Equal(12, m.GetProperty("metrics").EnumerateObject().Count());
     }

@@ -5,7 +5,7 @@ using PopSteer.Core.Scoring;
 
 namespace PopSteer.Cli.Commands;
 
-/// <summary>`popsteer evaluate`: full-ranking metrics of SASRec, the unsteered SAE and PopSteer at one alpha/N.</summary>
+/// <summary>`popsteer evaluate`: full-ranking metrics of the references (MostPop, Last item), SASRec, the unsteered SAE and PopSteer at one alpha/N.</summary>
 internal static class EvaluateCommand
 {
     public static Command Create()
@@ -22,7 +22,7 @@ internal static class EvaluateCommand
         var device = CommonOptions.Device();
         var sigma = CommonOptions.Sigma();
 
-        var command = new Command("evaluate", "Evaluate SASRec, the unsteered SAE and PopSteer on a split (full ranking, @10).")
+        var command = new Command("evaluate", "Evaluate MostPop, Last item, SASRec, the unsteered SAE and PopSteer on a split (full ranking, @10).")
         {
             model, data, format, kCore, split, alpha, neurons, mask, json, device, sigma,
         };
@@ -38,6 +38,9 @@ internal static class EvaluateCommand
             using var prepared = Evaluator.Prepare(m, cases, options);
             var rows = new List<MethodResult>
             {
+                // What needs no training: a trained SASRec must beat both (on repeat-heavy data Last item is strong).
+                Reference(ReferenceRecommender.MostPop, m, cases, options),
+                Reference(ReferenceRecommender.LastItem, m, cases, options),
                 new("SASRec", Evaluator.Evaluate(prepared, ScoringMethod.SasRec, null, options).Metrics),
                 new("SAE", Evaluator.Evaluate(prepared, ScoringMethod.Sae, null, options).Metrics),
                 new("PopSteer", Evaluator.Evaluate(prepared, ScoringMethod.PopSteer, plan, options).Metrics, a, n),
@@ -51,4 +54,7 @@ internal static class EvaluateCommand
         });
         return command;
     }
+
+    private static MethodResult Reference(ReferenceRecommender method, PopSteerModel model, IReadOnlyList<Core.Data.EvaluationCase> cases, EvaluationOptions options) =>
+        new(ReferenceRecommenders.DisplayName(method), ReferenceRecommenders.Evaluate(method, model.Groups, cases, options.K, options.MaskHistory));
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using PopSteer.Cli.Plotting;
 using PopSteer.Core.Data;
 using PopSteer.Core.Storage;
 using PopSteer.Core.Training;
@@ -29,13 +30,19 @@ internal static class FitCommand
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
         var epochs = new Option<int?>("--epochs") { Description = "Cap on SASRec epochs (default 200, early stopping on validation NDCG@10)." };
-        var saeEpochs = new Option<int?>("--sae-epochs") { Description = "Cap on SAE epochs (default 100, early stopping on validation FVU)." };
+        var saeEpochs = new Option<int?>("--sae-epochs") { Description = "SAE epochs: the length of its warm-up + cosine schedule (default 20; the best validation FVU is kept)." };
         var patience = new Option<int?>("--patience") { Description = "SASRec early-stopping patience in epochs (default 10)." };
+        var minEpochs = new Option<int?>("--min-epochs") { Description = $"SASRec never stops before this epoch (default {SasRecTrainingOptions.MinEpochsDefault})." };
+        var stride = new Option<int?>("--stride") { Description = "Training window stride (1 = exact RecBole contexts; default: see docs/core.md)." };
+        var lr = new Option<double?>("--lr") { Description = "SASRec learning rate (default 3e-3; METHOD.md: 1e-3)." };
+        var saeLr = new Option<double?>("--sae-lr") { Description = "SAE peak learning rate." };
+        var saeBatch = new Option<int?>("--sae-batch") { Description = "SAE batch size." };
+        var curvePlot = new Option<string?>("--curve-plot") { Description = "Draw the directory's learning curves (SASRec, SAE) to this PNG." };
         var share = new Option<double>("--share") { Description = "Head/tail share of interactions (0.2; the 2026 version uses 0.1).", DefaultValueFactory = _ => 0.2 };
         var prefixes = new Option<int>("--prefixes") { Description = "Real training prefixes sampled for the synthetic head/tail users.", DefaultValueFactory = _ => 100_000 };
         var synthetic = new Option<SyntheticUserMode>("--synthetic-users") { Description = "Sample (2025) or NearestByEmbedding (2026 variant).", DefaultValueFactory = _ => SyntheticUserMode.Sample };
 
-        var command = new Command(name, description) { data, format, kCore, output, seed, device, epochs, saeEpochs, patience, share, prefixes, synthetic };
+        var command = new Command(name, description) { data, format, kCore, output, seed, device, epochs, saeEpochs, patience, minEpochs, stride, lr, saeLr, saeBatch, share, prefixes, synthetic, curvePlot };
         command.SetAction((r, ct) =>
         {
             var directory = r.GetRequiredValue(output);
@@ -48,8 +55,16 @@ internal static class FitCommand
                 {
                     MaxEpochs = r.GetValue(epochs) ?? defaults.SasRec.MaxEpochs,
                     Patience = r.GetValue(patience) ?? defaults.SasRec.Patience,
+                    MinEpochs = r.GetValue(minEpochs) ?? defaults.SasRec.MinEpochs,
+                    WindowStride = r.GetValue(stride) ?? defaults.SasRec.WindowStride,
+                    LearningRate = r.GetValue(lr) ?? defaults.SasRec.LearningRate,
                 },
-                Sae = defaults.Sae with { MaxEpochs = r.GetValue(saeEpochs) ?? defaults.Sae.MaxEpochs },
+                Sae = defaults.Sae with
+                {
+                    MaxEpochs = r.GetValue(saeEpochs) ?? defaults.Sae.MaxEpochs,
+                    LearningRate = r.GetValue(saeLr) ?? defaults.Sae.LearningRate,
+                    BatchSize = r.GetValue(saeBatch) ?? defaults.Sae.BatchSize,
+                },
                 GroupShare = r.GetValue(share),
                 AnalysisPrefixes = r.GetValue(prefixes),
                 SyntheticUsers = r.GetValue(synthetic),
@@ -72,15 +87,26 @@ internal static class FitCommand
                 _ => PopSteerFitter.Analyze(dataset, directory, options, progress, ct),
             };
             Print(report);
+            if (r.GetValue(curvePlot) is { } png && report.Version.Length > 0) DrawCurves(directory, png);
             return Task.FromResult(report.Cancelled ? 130 : 0);
         });
         return command;
     }
 
+    /// <summary>Draws whichever curves the directory holds (a `train` directory has no SAE curve yet).</summary>
+    private static void DrawCurves(string directory, string png)
+    {
+        IReadOnlyList<LearningCurve.Point> Curve(string file) =>
+            File.Exists(Path.Combine(directory, file)) ? LearningCurve.Read(Path.Combine(directory, file)) : [];
+        LearningCurvePlot.Save(png, Curve(LearningCurve.SasRecFile), Curve(LearningCurve.SaeFile), Path.GetFileName(Path.GetFullPath(directory)));
+        Console.WriteLine($"wrote {png}");
+    }
+
     private static void Print(FitReport report)
     {
+        foreach (var warning in report.Warnings) Console.WriteLine($"warning: {warning}");
         Console.WriteLine(report.Cancelled
-            ? $"stopped: best checkpoint kept in {report.Directory}"
+            ? report.Version.Length == 0 ? "stopped before the first epoch ended: nothing written" : $"stopped: best checkpoint kept in {report.Directory}"
             : $"model {report.Version} written to {report.Directory}");
         foreach (var (stage, time) in report.StageTimes)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  time {stage,-12} {time.TotalSeconds,9:0.0} s"));

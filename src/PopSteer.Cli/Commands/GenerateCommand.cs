@@ -13,14 +13,15 @@ internal static class GenerateCommand
         var interactions = new Option<int>("--interactions") { Description = "Number of interaction rows.", DefaultValueFactory = _ => 50_000 };
         var output = new Option<string>("--out") { Description = "CSV file to write (user_id,item_id,timestamp).", Required = true };
         var seed = CommonOptions.Seed();
+        var repeat = new Option<double>("--repeat") { Description = "Chance the next item repeats the previous one (0 = off; listening logs: ~0.75).", DefaultValueFactory = _ => 0 };
 
         var command = new Command("generate", "Write a seeded synthetic interaction file (Zipf-like popularity, predictable next items).")
         {
-            users, items, interactions, output, seed,
+            users, items, interactions, output, seed, repeat,
         };
         command.SetAction(r =>
         {
-            var options = new SyntheticDataOptions(r.GetValue(users), r.GetValue(items), r.GetValue(interactions), r.GetValue(seed));
+            var options = new SyntheticDataOptions(r.GetValue(users), r.GetValue(items), r.GetValue(interactions), r.GetValue(seed)) { RepeatPrevious = r.GetValue(repeat) };
             var rows = SyntheticDataGenerator.Generate(options);
             var path = r.GetRequiredValue(output);
             var directory = Path.GetDirectoryName(Path.GetFullPath(path));

@@ -5,7 +5,8 @@ namespace PopSteer.Core.Data;
 /// latent clusters; each item has a few successors inside its cluster, picked by popularity. A user has two favourite
 /// clusters; each next item follows a successor of the current item (predictable from recent items), or comes from a
 /// favourite cluster, or from the whole catalogue, always weighted by popularity. Session lengths are log-normal,
-/// at least 5 where the budget allows, and sum exactly to the requested number of interactions.
+/// at least 5 where the budget allows, and sum exactly to the requested number of interactions. Optionally the next item
+/// repeats the previous one with probability <see cref="SyntheticDataOptions.RepeatPrevious"/>.
 /// </summary>
 public static class SyntheticDataGenerator
 {
@@ -48,7 +49,8 @@ public static class SyntheticDataGenerator
             int current = clusterSamplers[favA]!.Next(rng);
             for (int t = 0; t < lengths[u]; t++)
             {
-                if (t > 0)
+                // A repeat keeps the current item; the draw happens only when the option is on (unchanged output when off).
+                if (t > 0 && !(o.RepeatPrevious > 0 && rng.NextDouble() < o.RepeatPrevious))
                 {
                     double r = rng.NextDouble();
                     if (r < o.FollowChain)

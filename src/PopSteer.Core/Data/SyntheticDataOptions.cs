@@ -20,6 +20,9 @@ public sealed record SyntheticDataOptions(int Users, int Items, int Interactions
     public double StayInTaste { get; init; } = 0.4;
     /// <summary>Successors per item, drawn by popularity inside its cluster.</summary>
     public int Successors { get; init; } = 3;
+    /// <summary>Chance the next item repeats the previous one (listening logs, Wikipedia edits: 0.75-0.8). 0 = off, and then
+    /// the generator draws exactly the numbers it drew before this option existed, so its output is unchanged.</summary>
+    public double RepeatPrevious { get; init; }
 
     public void Validate()
     {
@@ -31,6 +34,7 @@ public sealed record SyntheticDataOptions(int Users, int Items, int Interactions
         if (ClusterSize < 1) throw new ArgumentOutOfRangeException(nameof(ClusterSize), ClusterSize, "must be positive");
         if (FollowChain is < 0 or > 1 || StayInTaste is < 0 or > 1 || FollowChain + StayInTaste > 1)
             throw new ArgumentOutOfRangeException(nameof(FollowChain), FollowChain, "FollowChain and StayInTaste are probabilities that sum to at most 1");
+        if (RepeatPrevious is < 0 or >= 1 || double.IsNaN(RepeatPrevious)) throw new ArgumentOutOfRangeException(nameof(RepeatPrevious), RepeatPrevious, "must lie in [0, 1)");
         if (Successors < 1) throw new ArgumentOutOfRangeException(nameof(Successors), Successors, "must be positive");
     }
 }

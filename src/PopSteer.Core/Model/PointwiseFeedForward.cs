@@ -28,6 +28,6 @@ public sealed class PointwiseFeedForward : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var hidden = dropout.forward(dense_2.forward(activation.forward(dense_1.forward(input))));
-        return layer_norm.forward(hidden.add(input)).MoveToOuterDisposeScope();
+        return layer_norm.forward(hidden.add(input, Scalars.One)).MoveToOuterDisposeScope();
     }
 }

@@ -61,7 +61,7 @@ public sealed class SasRec : Module<Tensor, Tensor>
         if (length > Config.MaxLength)
             throw new ArgumentException($"Sequences of length {length} exceed the model's maximum {Config.MaxLength}.", nameof(itemSeq));
         var positions = arange(length, dtype: ScalarType.Int64, device: itemSeq.device).unsqueeze(0);
-        var hidden = dropout.forward(layer_norm.forward(item_embedding.forward(itemSeq).add(position_embedding.forward(positions))));
+        var hidden = dropout.forward(layer_norm.forward(item_embedding.forward(itemSeq).add(position_embedding.forward(positions), Scalars.One)));
         var mask = AttentionMask(itemSeq);
         foreach (var block in blocks)
         {
@@ -82,7 +82,7 @@ public sealed class SasRec : Module<Tensor, Tensor>
         if (length > Config.MaxLength)
             throw new ArgumentException($"Sequences of length {length} exceed the model's maximum {Config.MaxLength}.", nameof(itemSeq));
         var positions = arange(length, dtype: ScalarType.Int64, device: itemSeq.device).unsqueeze(0);
-        var hidden = dropout.forward(layer_norm.forward(item_embedding.forward(itemSeq).add(position_embedding.forward(positions))));
+        var hidden = dropout.forward(layer_norm.forward(item_embedding.forward(itemSeq).add(position_embedding.forward(positions), Scalars.One)));
         var mask = AttentionMask(itemSeq);
         for (int i = 0; i < blocks.Count - 1; i++) hidden = blocks[i].forward(hidden, mask);
         var last = lengths.sub(Scalars.One).view(-1, 1, 1).expand(-1, 1, Config.Dim);

@@ -45,10 +45,10 @@ public sealed class SelfAttention : Module<Tensor, Tensor, Tensor>
         var q = SplitHeads(query.forward(input), b, l);
         var k = SplitHeads(key.forward(input), b, l);
         var v = SplitHeads(value.forward(input), b, l);
-        var attention = q.matmul(k.transpose(-1, -2)).div(_scale).add(mask);
+        var attention = q.matmul(k.transpose(-1, -2)).div(_scale).add(mask, Scalars.One);
         var probs = attn_dropout.forward(attention.softmax(-1));
         var context = probs.matmul(v).permute(0, 2, 1, 3).reshape(b, l, _heads * _headDim);
-        var output = layer_norm.forward(out_dropout.forward(dense.forward(context)).add(input));
+        var output = layer_norm.forward(out_dropout.forward(dense.forward(context)).add(input, Scalars.One));
         return output.MoveToOuterDisposeScope();
     }
 
@@ -63,10 +63,10 @@ public sealed class SelfAttention : Module<Tensor, Tensor, Tensor>
         var q = SplitHeads(this.query.forward(query), b, 1);
         var k = SplitHeads(key.forward(keys), b, l);
         var v = SplitHeads(value.forward(keys), b, l);
-        var attention = q.matmul(k.transpose(-1, -2)).div(_scale).add(mask);
+        var attention = q.matmul(k.transpose(-1, -2)).div(_scale).add(mask, Scalars.One);
         var probs = attn_dropout.forward(attention.softmax(-1));
         var context = probs.matmul(v).permute(0, 2, 1, 3).reshape(b, 1, _heads * _headDim);
-        return layer_norm.forward(out_dropout.forward(dense.forward(context)).add(query)).MoveToOuterDisposeScope();
+        return layer_norm.forward(out_dropout.forward(dense.forward(context)).add(query, Scalars.One)).MoveToOuterDisposeScope();
     }
 
     private Tensor SplitHeads(Tensor x, long b, long l) => x.view(b, l, _heads, _headDim).permute(0, 2, 1, 3);

@@ -57,7 +57,7 @@ public sealed class TopKSae : Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         long b = indices.shape[0], k = indices.shape[1];
         var rows = decoder_weight.index_select(0, indices.reshape(-1)).view(b, k, Config.InputDim);
-        var xHat = values.unsqueeze(1).bmm(rows).squeeze(1).add(decoder_bias);
+        var xHat = values.unsqueeze(1).bmm(rows).squeeze(1).add(decoder_bias, Scalars.One);
         return xHat.MoveToOuterDisposeScope();
     }
 

@@ -10,4 +10,6 @@ public sealed record FitReport(string Directory, string Version)
     public IReadOnlyDictionary<string, TimeSpan> StageTimes { get; init; } = new Dictionary<string, TimeSpan>();
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
     public bool Cancelled { get; init; }
+    /// <summary>What the user should know about the result (e.g. SASRec not beating MostPop or Last item on validation).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using PopSteer.Core.Data;
+using PopSteer.Core.Evaluation;
 using PopSteer.Core.Model;
 using PopSteer.Core.Steering;
 using PopSteer.Core.Storage;
@@ -54,6 +55,8 @@ public static class PopSteerFitter
         clock.Restart();
         var result = SasRecTrainer.Train(sasRec, split, options.SasRec with { Seed = options.Seed, WindowStride = options.WindowStride }, device, progress, cancellationToken);
         times["sasrec"] = clock.Elapsed;
+        // Stopped before the first epoch ended: there is no model to keep (and no metric a manifest could hold).
+        if (result.EpochsRun == 0) return new FitReport(directory, "") { SasRec = result, StageTimes = times, Cancelled = true };
 
         var manifest = new ModelManifest { DataFingerprint = data.Fingerprint, Training = Describe(options) };
         manifest.Metrics["sasrec.valid.ndcg@10"] = result.BestMetric;
@@ -65,10 +68,22 @@ public static class PopSteerFitter
         manifest.Metrics["data.items"] = data.Items.Count;
         manifest.Metrics["data.interactions"] = data.Interactions;
         manifest.Metrics["data.training_samples"] = split.TrainingSamples;
+        var warnings = new List<string>();
+        var validation = split.Validation.Count > 0 ? split.Validation : split.Test;
+        foreach (var reference in Enum.GetValues<ReferenceRecommender>())
+        {
+            double ndcg = ReferenceRecommenders.Evaluate(reference, groups, validation).Ndcg;
+            manifest.Metrics[$"reference.valid.{reference.ToString().ToLowerInvariant()}.ndcg@10"] = ndcg;
+            // A trained SASRec must beat what needs no training; when it does not, the recipe, not the data, is at fault.
+            if (!(result.BestMetric > ndcg))
+                warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"SASRec's validation NDCG@10 {result.BestMetric:0.0000} does not beat {ReferenceRecommenders.DisplayName(reference)} ({ndcg:0.0000}): train longer (--epochs, --min-epochs) or check the data."));
+        }
         clock.Restart();
         ModelDirectory.Save(directory, manifest, data.Items, sasRec.to(CPU), groups: groups);
+        LearningCurve.Write(Path.Combine(directory, LearningCurve.SasRecFile), result.History);
         times["save"] = clock.Elapsed;
-        return new FitReport(directory, manifest.Version) { SasRec = result, StageTimes = times, Metrics = manifest.Metrics, Cancelled = result.Cancelled };
+        return new FitReport(directory, manifest.Version) { SasRec = result, StageTimes = times, Metrics = manifest.Metrics, Cancelled = result.Cancelled, Warnings = warnings };
     }
 
     /// <summary>Trains the SAE on the directory's frozen SASRec and adds it (stale neuron statistics are dropped).</summary>
@@ -81,7 +96,9 @@ public static class PopSteerFitter
         using var sasRec = ModelDirectory.LoadSasRec(directory, manifest);
         var groups = ModelDirectory.LoadGroups(directory, manifest);
         var clock = Stopwatch.StartNew();
-        using var trainVectors = SaeInputs.TrainingVectors(sasRec, split.TrainSequences, StrideOf(manifest, options), device);
+        // Exact per-prefix vectors (stride 1): each training prefix as scoring sees it, its last <= L items at the last
+        // position. A forward pass only, so exactness costs little here even where it would in training.
+        using var trainVectors = SaeInputs.TrainingVectors(sasRec, split.TrainSequences, 1, device);
         using var validVectors = SaeInputs.CaseVectors(sasRec, split.Validation.Count > 0 ? split.Validation : split.Test, device);
         times["sae-inputs"] = clock.Elapsed;
 
@@ -109,6 +126,7 @@ public static class PopSteerFitter
         manifest.Steering = null;
         clock.Restart();
         ModelDirectory.Save(directory, manifest, ModelDirectory.LoadItems(manifest), sasRec, sae.to(CPU), groups: groups);
+        LearningCurve.Write(Path.Combine(directory, LearningCurve.SaeFile), result.History);
         times["save"] = clock.Elapsed;
         return new FitReport(directory, manifest.Version) { Sae = result, StageTimes = times, Metrics = manifest.Metrics, Cancelled = result.Cancelled };
     }
@@ -155,9 +173,6 @@ public static class PopSteerFitter
         return (manifest, LeaveOneOutSplit.Create(data, manifest.SasRec.MaxLength));
     }
 
-    private static int StrideOf(ModelManifest manifest, FitOptions options) =>
-        manifest.Training.TryGetValue("sasrec.window_stride", out var s) && int.TryParse(s, CultureInfo.InvariantCulture, out var v) ? v : options.WindowStride;
-
     private static Dictionary<string, string> Describe(FitOptions o) => new()
     {
         ["seed"] = o.Seed.ToString(CultureInfo.InvariantCulture),
@@ -168,12 +183,17 @@ public static class PopSteerFitter
         ["sasrec.patience"] = o.SasRec.Patience.ToString(CultureInfo.InvariantCulture),
         ["sasrec.min_epochs"] = o.SasRec.MinEpochs.ToString(CultureInfo.InvariantCulture),
         ["sasrec.window_stride"] = o.WindowStride.ToString(CultureInfo.InvariantCulture),
+        ["sasrec.warmup_epochs"] = o.SasRec.WarmupEpochs.ToString(CultureInfo.InvariantCulture),
+        ["sasrec.cosine_decay"] = o.SasRec.CosineDecay ? "true" : "false",
         ["sasrec.loss"] = "full softmax cross-entropy, every scored window position",
         ["sae.lr"] = o.Sae.LearningRate.ToString(CultureInfo.InvariantCulture),
         ["sae.batch"] = o.Sae.BatchSize.ToString(CultureInfo.InvariantCulture),
         ["sae.max_epochs"] = o.Sae.MaxEpochs.ToString(CultureInfo.InvariantCulture),
         ["sae.patience"] = o.Sae.Patience.ToString(CultureInfo.InvariantCulture),
         ["sae.aux_weight"] = o.Sae.AuxWeight.ToString(CultureInfo.InvariantCulture),
+        ["sae.warmup_epochs"] = o.Sae.WarmupEpochs.ToString(CultureInfo.InvariantCulture),
+        ["sae.cosine_decay"] = o.Sae.CosineDecay ? "true" : "false",
+        ["sae.inputs"] = "exact per-prefix vectors (stride 1)",
         ["group_share"] = o.GroupShare.ToString(CultureInfo.InvariantCulture),
     };
 
@@ -197,6 +217,7 @@ public static class PopSteerFitter
             StageTimes = times,
             Metrics = b.Metrics,
             Cancelled = a.Cancelled || b.Cancelled,
+            Warnings = [.. a.Warnings, .. b.Warnings],
         };
     }
 }

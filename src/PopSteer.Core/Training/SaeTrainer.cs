@@ -22,6 +22,12 @@ public static class SaeTrainer
         sae.to(device);
         using var optimizer = optim.Adam(sae.parameters(), options.LearningRate);
         using var generator = new Generator((ulong)options.Seed);
+        long stepsPerEpoch = Math.Max(1, count / options.BatchSize + (count % options.BatchSize >= 2 ? 1 : 0));
+        var schedule = new LearningRateSchedule(options.LearningRate, (long)Math.Round(options.WarmupEpochs * stepsPerEpoch),
+            options.MaxEpochs * stepsPerEpoch, options.CosineDecay);
+        bool scheduled = options.WarmupEpochs > 0 || options.CosineDecay;
+        long step = 0;
+        double lr = options.LearningRate;
         var dead = zeros(0, dtype: ScalarType.Int64, device: device);   // dead latent indices; none before a full epoch has been seen
         var history = new List<TrainingProgress>();
         var clock = Stopwatch.StartNew();
@@ -34,6 +40,7 @@ public static class SaeTrainer
         {
             while (epoch < options.MaxEpochs)
             {
+                var epochStart = clock.Elapsed;
                 sae.train();
                 using var fired = zeros(sae.Width, dtype: ScalarType.Bool, device: device);
                 using var perm = randperm(count, generator: generator);
@@ -47,6 +54,8 @@ public static class SaeTrainer
                     using var scope = NewDisposeScope();
                     var x = trainVectors.index_select(0, perm.slice(0, start, end, 1)).to(device);
                     var loss = Loss(sae, x, dead, options.AuxWeight, fired);
+                    if (scheduled) lr = schedule.Apply(optimizer, step);
+                    step++;
                     optimizer.zero_grad();
                     loss.backward();
                     optimizer.step();
@@ -58,6 +67,7 @@ public static class SaeTrainer
                 dead.Dispose();
                 using (var notFired = fired.logical_not()) dead = notFired.nonzero().squeeze(1);
                 lastLoss = lossSum / Math.Max(1, batches);
+                var validationStart = clock.Elapsed;
                 double fvu = Fvu(sae, validOnDevice);
                 bool improved = fvu < bestFvu;
                 if (improved)
@@ -71,8 +81,15 @@ public static class SaeTrainer
                 else sinceBest++;
                 var elapsed = clock.Elapsed;
                 long deadNow = dead.shape[0];
+                // Remaining epochs at this epoch's pace. While FVU still falls the run goes on to MaxEpochs (a schedule
+                // has a fixed length); only a stall makes patience the nearer end.
+                int left = options.MaxEpochs - epoch;
+                bool stalling = sinceBest > 0 && options.Patience - sinceBest < left;
                 var report = new TrainingProgress("sae", epoch, options.MaxEpochs, lastLoss, $"valid fvu (dead {deadNow})", fvu, bestFvu, improved, elapsed,
-                    TimeSpan.FromSeconds(elapsed.TotalSeconds / epoch * Math.Min(options.MaxEpochs - epoch, options.Patience - sinceBest)));
+                    TimeSpan.FromSeconds((elapsed - epochStart).TotalSeconds * (stalling ? options.Patience - sinceBest : left)))
+                {
+                    LearningRate = lr, EpochTime = elapsed - epochStart, ValidationTime = elapsed - validationStart,
+                };
                 history.Add(report);
                 progress?.Report(report);
                 if (sinceBest >= options.Patience) break;
@@ -119,7 +136,7 @@ public static class SaeTrainer
         double scale = Math.Min((double)deadCount / sae.Config.KAux, 1.0);
         using var weight = (scale * auxWeight).ToScalar(); // held by `using` until the call returns (see Scalars)
         var aux = residualHat.sub(residual).square().sum().div(totalVariance).mul(weight);
-        return fvu.add(aux).MoveToOuterDisposeScope();
+        return fvu.add(aux, Scalars.One).MoveToOuterDisposeScope();
     }
 
     /// <summary>sum ||x_hat - x||^2 / sum ||x - mean(x)||^2 over all rows (eval mode, no gradient).</summary>

@@ -25,6 +25,11 @@ public static class SasRecTrainer
         model.to(device);
         using var optimizer = optim.Adam(model.parameters(), options.LearningRate);
         var rng = new Random(options.Seed);
+        long stepsPerEpoch = Math.Max(1, (windows.Targets + options.BatchSize - 1) / options.BatchSize);
+        var schedule = new LearningRateSchedule(options.LearningRate, (long)Math.Round(options.WarmupEpochs * stepsPerEpoch),
+            options.MaxEpochs * stepsPerEpoch, options.CosineDecay);
+        long step = 0;
+        double lr = options.LearningRate;
         var order = Enumerable.Range(0, windows.Items.Count).ToArray();
         var history = new List<TrainingProgress>();
         var clock = Stopwatch.StartNew();
@@ -38,6 +43,7 @@ public static class SasRecTrainer
         {
             while (epoch < options.MaxEpochs)
             {
+                var epochStart = clock.Elapsed;
                 model.train();
                 rng.Shuffle(order);
                 double lossSum = 0;
@@ -49,12 +55,15 @@ public static class SasRecTrainer
                     int first = next;
                     long batchTargets = 0;
                     while (next < order.Length && batchTargets < options.BatchSize) batchTargets += windows.Items[order[next++]].ScoredTargets;
+                    if (options.WarmupEpochs > 0 || options.CosineDecay) lr = schedule.Apply(optimizer, step);
+                    step++;
                     lossSum += Step(model, optimizer, split.TrainSequences, windows, order.AsSpan(first, next - first), device) * batchTargets;
                     lossTargets += batchTargets;
                 }
                 if (cancelled) break;
                 epoch++;
                 lastLoss = lossSum / lossTargets;
+                var validationStart = clock.Elapsed;
                 double ndcg = ValidationNdcg(model, split.Validation.Count > 0 ? split.Validation : split.Test, options.EvalBatchSize, device);
                 bool improved = ndcg > bestNdcg;
                 if (improved)
@@ -67,11 +76,16 @@ public static class SasRecTrainer
                 }
                 else sinceBest++;
                 var elapsed = clock.Elapsed;
+                // The earliest stop: patience running out with no further gain, but never before MinEpochs.
+                int left = Math.Min(options.MaxEpochs - epoch, Math.Max(options.Patience - sinceBest, options.MinEpochs - epoch));
                 var report = new TrainingProgress("sasrec", epoch, options.MaxEpochs, lastLoss, "valid ndcg@10", ndcg, bestNdcg, improved, elapsed,
-                    TimeSpan.FromSeconds(elapsed.TotalSeconds / epoch * Math.Min(options.MaxEpochs - epoch, Math.Max(0, options.Patience - sinceBest + Math.Max(0, options.MinEpochs - epoch)))));
+                    TimeSpan.FromSeconds((elapsed - epochStart).TotalSeconds * Math.Max(0, left)))
+                {
+                    LearningRate = lr, EpochTime = elapsed - epochStart, ValidationTime = elapsed - validationStart, EtaIsLowerBound = left < options.MaxEpochs - epoch,
+                };
                 history.Add(report);
                 progress?.Report(report);
-                if (sinceBest >= options.Patience && epoch >= options.MinEpochs) break;
+                if (options.StopsAfter(epoch, bestEpoch)) break;
             }
             if (best is not null) Restore(model, best);
         }
