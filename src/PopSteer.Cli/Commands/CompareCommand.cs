@@ -51,13 +51,14 @@ internal static class CompareCommand
 
             var report = ComparisonReport.ToEvaluationReport(result);
             double drop = options.MaxNdcgDrop;
-            ComparisonReport.WriteConsole(result, report, drop);
             if (r.GetValue(json) is { } jsonPath) Write(jsonPath, path => File.WriteAllText(path, ComparisonReport.ToJson(result, report, drop) + Environment.NewLine));
             if (r.GetValue(csv) is { } csvPath) Write(csvPath, path => File.WriteAllText(path, ComparisonReport.ToCsv(result, report)));
             if (r.GetValue(markdown) is { } mdPath) Write(mdPath, path => File.WriteAllText(path, ComparisonReport.ToMarkdown(result, report, drop)));
             if (r.GetValue(plot) is { } pngPath)
                 Write(pngPath, path => TradeoffPlot.Save(path, ComparisonReport.PlotSeries(result),
                     $"{Path.GetFileName(dataPath)} validation ({result.ValidationUsers:N0} users)"));
+            // The files first: a console that cannot render a table must not cost the results.
+            ComparisonReport.WriteConsole(result, report, drop);
             Console.Error.WriteLine($"compare: done in {clock.Elapsed.TotalSeconds:0.0} s.");
             return Task.FromResult(0);
         });

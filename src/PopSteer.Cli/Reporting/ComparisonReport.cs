@@ -188,7 +188,7 @@ public static class ComparisonReport
         report.WriteConsole(target);
         var table = new Table().Border(TableBorder.Rounded)
             .Title(string.Create(Inv, $"[bold]test[/] significance, method minus reference (95% CI, {result.BootstrapResamples} resamples)"));
-        foreach (var column in new[] { "method", "vs", "dNDCG@10 [CI]", "t p", "Wilcoxon p", "dGini@10 [CI]" }) table.AddColumn(column);
+        foreach (var column in new[] { "method", "vs", "dNDCG@10 [CI]", "t p", "Wilcoxon p", "dGini@10 [CI]" }) table.AddColumn(Markup.Escape(column));
         foreach (var p in result.Pairs)
             table.AddRow(Markup.Escape(p.Method), Markup.Escape(p.Against),
                 (p.NdcgSignificant ? "" : "[grey]") + Markup.Escape(Diff(p.NdcgDifference)) + (p.NdcgSignificant ? "" : "[/]"),
