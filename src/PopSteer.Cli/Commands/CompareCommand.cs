@@ -10,7 +10,8 @@ namespace PopSteer.Cli.Commands;
 /// <summary>
 /// `popsteer compare`: PopSteer against IPR, FA*IR, PCT and P-MMF (METHOD.md section 8). Every method is tuned on
 /// the validation split with the authors' selection rule and reported on the test split, in the `evaluate` schema,
-/// with the trade-off plot of every validation grid point. User errors reach <see cref="CliErrors"/>.
+/// with paired tests and bootstrap intervals of every difference, each method's validation Pareto front, and the
+/// trade-off plot of every validation grid point. User errors reach <see cref="CliErrors"/>.
 /// </summary>
 internal static class CompareCommand
 {
@@ -28,12 +29,13 @@ internal static class CompareCommand
         var batch = new Option<int>("--batch-size") { Description = "Users per model call (and the most score rows held at once).", DefaultValueFactory = _ => 256 };
         var timedRuns = new Option<int>("--timed-runs") { Description = "Timed test passes per method; the median time is reported.", DefaultValueFactory = _ => 3 };
         var seed = CommonOptions.Seed();
-        seed.Description = "Seed of P-MMF's user arrival order.";
+        seed.Description = "Seed of the bootstrap's resampling of users.";
+        var resamples = new Option<int>("--bootstrap") { Description = "Bootstrap resamples behind every 95% confidence interval.", DefaultValueFactory = _ => 1000 };
         var device = CommonOptions.Device();
 
         var command = new Command("compare", "Tune PopSteer and the IPR, FA*IR, PCT and P-MMF re-rankers on validation, report all on test.")
         {
-            model, data, format, kCore, json, plot, markdown, csv, maxDrop, batch, timedRuns, seed, device,
+            model, data, format, kCore, json, plot, markdown, csv, maxDrop, batch, timedRuns, seed, resamples, device,
         };
         command.SetAction((ParseResult r, CancellationToken ct) =>
         {
@@ -43,20 +45,20 @@ internal static class CompareCommand
             var (split, _) = EvaluationSplit.Load(m, dataPath, r.GetValue(format), r.GetValue(kCore), "test");
             Console.Error.WriteLine($"compare: model {m.Version}, {m.Items.Count} items; validation {split.Validation.Count} users, test {split.Test.Count} users.");
 
-            var options = new MethodComparisonOptions { MaxNdcgDrop = r.GetValue(maxDrop), BatchSize = r.GetValue(batch), TimedRuns = r.GetValue(timedRuns), Seed = r.GetValue(seed) };
+            var options = new MethodComparisonOptions { MaxNdcgDrop = r.GetValue(maxDrop), BatchSize = r.GetValue(batch), TimedRuns = r.GetValue(timedRuns), Seed = r.GetValue(seed),
+                BootstrapResamples = r.GetValue(resamples), References = ComparisonReferences.For(m) };
             var result = MethodComparison.Run(m, split.Validation, split.Test, options, line => Console.Error.WriteLine(line), ct);
 
             var report = ComparisonReport.ToEvaluationReport(result);
-            string verdict = ComparisonReport.Verdict(result, options.MaxNdcgDrop);
-            report.WriteConsole();
-            Console.WriteLine(verdict);
-            if (r.GetValue(json) is { } jsonPath) Write(jsonPath, report.WriteJson);
-            if (r.GetValue(csv) is { } csvPath) Write(csvPath, report.WriteCsv);
-            if (r.GetValue(markdown) is { } mdPath)
-                Write(mdPath, path => File.WriteAllText(path, report.ToMarkdown() + "\n```\n" + verdict + "```\n"));
+            double drop = options.MaxNdcgDrop;
+            if (r.GetValue(json) is { } jsonPath) Write(jsonPath, path => File.WriteAllText(path, ComparisonReport.ToJson(result, report, drop) + Environment.NewLine));
+            if (r.GetValue(csv) is { } csvPath) Write(csvPath, path => File.WriteAllText(path, ComparisonReport.ToCsv(result, report)));
+            if (r.GetValue(markdown) is { } mdPath) Write(mdPath, path => File.WriteAllText(path, ComparisonReport.ToMarkdown(result, report, drop)));
             if (r.GetValue(plot) is { } pngPath)
                 Write(pngPath, path => TradeoffPlot.Save(path, ComparisonReport.PlotSeries(result),
                     $"{Path.GetFileName(dataPath)} validation ({result.ValidationUsers:N0} users)"));
+            // The files first: a console that cannot render a table must not cost the results.
+            ComparisonReport.WriteConsole(result, report, drop);
             Console.Error.WriteLine($"compare: done in {clock.Elapsed.TotalSeconds:0.0} s.");
             return Task.FromResult(0);
         });

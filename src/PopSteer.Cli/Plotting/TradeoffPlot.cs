@@ -5,7 +5,7 @@ namespace PopSteer.Cli.Plotting;
 /// <summary>
 /// The fairness-accuracy picture of `sweep` and `compare`: two panels side by side, NDCG@10 against Gini@10
 /// (left: up and to the left is better) and NDCG@10 against tail coverage@10 (right: up and to the right is
-/// better), every series in both, one legend.
+/// better), every series in both, one legend. Series with a front get it as a dashed staircase on the Gini panel.
 /// </summary>
 public static class TradeoffPlot
 {
@@ -43,6 +43,7 @@ public static class TradeoffPlot
             var color = palette.GetColor(s);
             var shape = Shapes[s % Shapes.Length];
             AddSeries(gini, item, item.Points.Select(p => p.Gini).ToArray(), color, shape, legend: false);
+            if (item.Front is { Count: > 0 } front) AddFront(gini, front, color);
             AddSeries(tail, item, item.Points.Select(p => p.TailCoverage).ToArray(), color, shape, legend: true);
         }
 
@@ -71,6 +72,23 @@ public static class TradeoffPlot
             text.OffsetX = 6;
             text.OffsetY = -4;
         }
+    }
+
+    /// <summary>The front as the staircase it dominates: from each point right along its NDCG to the next point's Gini.</summary>
+    private static void AddFront(Plot plot, IReadOnlyList<TradeoffPoint> front, ScottPlot.Color color)
+    {
+        var ordered = front.OrderBy(p => p.Gini).ToList();
+        var xs = new List<double>();
+        var ys = new List<double>();
+        for (int i = 0; i < ordered.Count; i++)
+        {
+            xs.Add(ordered[i].Gini);
+            ys.Add(ordered[i].Ndcg);
+            if (i + 1 < ordered.Count) { xs.Add(ordered[i + 1].Gini); ys.Add(ordered[i].Ndcg); }
+        }
+        var line = plot.Add.ScatterLine(xs.ToArray(), ys.ToArray(), color);
+        line.LineWidth = 1.5f;
+        line.LinePattern = LinePattern.Dashed;
     }
 
     private static void Style(Plot plot, string title, string xLabel)

@@ -4,6 +4,7 @@ using PopSteer.Core.Data;
 using PopSteer.Core.Metrics;
 using PopSteer.Core.Reranking;
 using PopSteer.Core.Scoring;
+using PopSteer.Core.Statistics;
 using static TorchSharp.torch;
 
 namespace PopSteer.Core.Evaluation;
@@ -48,10 +49,12 @@ public static class MethodComparison
         var settings = Settings(model, options);
         var grid = new List<GridPointResult>();
         var chosen = new List<(Setting Setting, GridPointResult Point)>();
+        var validationLists = new Dictionary<GridPointResult, int[][]>(ReferenceEqualityComparer.Instance);
+        var validationTargets = validation.Select(c => c.Target).ToArray();
+        MetricSet? reference = null;
 
         using (var vectors = new SplitVectors(model, validation, options.BatchSize))
         {
-            MetricSet? reference = null;
             foreach (var method in settings.Select(s => s.Method).Distinct())
             {
                 var candidates = settings.Where(s => s.Method == method).ToList();
@@ -60,7 +63,7 @@ public static class MethodComparison
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var setting = candidates[i];
-                    var metrics = Evaluate(model, vectors, setting, options.K, cancellationToken, out _);
+                    var metrics = Evaluate(model, vectors, setting, options.K, cancellationToken, out _, out var lists);
                     reference ??= metrics; // SASRec comes first: the reference of every gain.
                     // SASRec and SAE have no setting to choose: the NDCG bound does not apply to them.
                     bool tuned = setting.Parameters.Count > 0;
@@ -69,43 +72,104 @@ public static class MethodComparison
                         !tuned || SelectionScore.NdcgDrop(reference, metrics) <= options.MaxNdcgDrop + 1e-12);
                     points.Add((setting, point));
                     grid.Add(point);
+                    validationLists[point] = lists;
                     progress?.Invoke(string.Create(CultureInfo.InvariantCulture,
                         $"[valid] {method} {i + 1}/{candidates.Count} {setting.Label}: ndcg@{options.K} {metrics.Ndcg:0.0000}, gini@{options.K} {metrics.Gini:0.0000}, tail cov {metrics.TailCoverage:0.0000}, gain {point.Gain:+0.0000;-0.0000}{(point.Admissible ? "" : " (drop too large)")}"));
                 }
                 var best = SelectionScore.Pick(reference!, points.Select(p => (p.Point, p.Point.Validation)), options.MaxNdcgDrop);
                 // No admissible point: show the least damaging one, flagged as such, rather than drop the method.
                 chosen.Add(best is null ? points.OrderBy(p => p.Point.NdcgDrop).First() : points.First(p => ReferenceEquals(p.Point, best)));
+                // Keep only the lists a later statistic needs (SASRec's and each chosen point's).
+                foreach (var (_, point) in points)
+                    if (point.Method != SasRec && !ReferenceEquals(point, chosen[^1].Point)) validationLists.Remove(point);
             }
         }
 
         var outcomes = new List<MethodOutcome>();
+        var testLists = new Dictionary<string, MethodComparisonAnalysis.Lists>();
+        var testTargets = test.Select(c => c.Target).ToArray();
+
+        // The untuned references first, as every table lists them: what a trained model must beat.
+        foreach (var r in options.References)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var validationMetrics = RankingEvaluator.Evaluate(r.Recommend(validation, options.K), validationTargets, model.Groups, options.K);
+            var clock = Stopwatch.StartNew();
+            var lists = r.Recommend(test, options.K);
+            clock.Stop();
+            var metrics = RankingEvaluator.Evaluate(lists, testTargets, model.Groups, options.K);
+            var ndcg = MethodComparisonAnalysis.UserNdcg(lists, testTargets, options.K);
+            testLists[r.Name] = new(lists, ndcg);
+            outcomes.Add(new MethodOutcome(r.Name, null, validationMetrics, metrics, clock.Elapsed.TotalMilliseconds / test.Count * 1000.0,
+                SelectionScore.Gain(reference!, validationMetrics), true) { IsReference = true, TestUserNdcg = ndcg });
+            progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"[test] {r.Name} (reference): ndcg@{options.K} {metrics.Ndcg:0.0000}, gini@{options.K} {metrics.Gini:0.0000}"));
+        }
+
         using (var vectors = new SplitVectors(model, test, options.BatchSize, deferred: true))
         {
             foreach (var (setting, point) in chosen)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 // One untimed pass over the first batch first, so no method pays for lazy initialisation; then
-                // options.TimedRuns full passes, each from a fresh lister (P-MMF's duals from zero), and the median time:
+                // options.TimedRuns full passes, each from a fresh lister, and the median time:
                 // the machine is shared, and one pass over a few hundred users is easily disturbed.
                 using (NewDisposeScope())
                     setting.CreateLister(model)(vectors.UserVectors(0), vectors.Histories(0), options.K);
                 var runs = Enumerable.Range(0, options.TimedRuns).Select(_ =>
                 {
-                    var m = Evaluate(model, vectors, setting, options.K, cancellationToken, out double ms);
-                    return (Metrics: m, Ms: ms);
+                    var m = Evaluate(model, vectors, setting, options.K, cancellationToken, out double ms, out var lists);
+                    return (Metrics: m, Ms: ms, Lists: lists);
                 }).ToList();
                 var metrics = runs[0].Metrics;
                 if (runs.Any(run => run.Metrics != metrics))
                     throw new InvalidOperationException($"{setting.Method} ({setting.Label}) gave different test metrics on repeated runs: the comparison must be deterministic.");
                 double elapsedMs = runs.Select(run => run.Ms).Order().ElementAt(options.TimedRuns / 2);
                 double msPer1000 = elapsedMs / test.Count * 1000.0;
+                var ndcg = MethodComparisonAnalysis.UserNdcg(runs[0].Lists, testTargets, options.K);
+                testLists[setting.Method] = new(runs[0].Lists, ndcg);
                 outcomes.Add(new MethodOutcome(setting.Method, setting.Parameters.Count == 0 ? null : setting.Parameters,
-                    point.Validation, metrics, msPer1000, point.Gain, point.Admissible));
+                    point.Validation, metrics, msPer1000, point.Gain, point.Admissible) { TestUserNdcg = ndcg });
                 progress?.Invoke(string.Create(CultureInfo.InvariantCulture,
                     $"[test] {setting.Method} {setting.Label}: ndcg@{options.K} {metrics.Ndcg:0.0000}, gini@{options.K} {metrics.Gini:0.0000}, {msPer1000:0.0} ms / 1,000 users"));
             }
         }
-        return new MethodComparisonResult(validation.Count, test.Count, outcomes, grid);
+
+        // Significance: every method against SASRec and against PopSteer, on the same test users.
+        progress?.Invoke($"[stats] paired tests and {options.BootstrapResamples} bootstrap resamples (seed {options.Seed}) ...");
+        int items = model.Groups.ItemCount;
+        var testBootstrap = new BootstrapInterval(test.Count, options.BootstrapResamples, options.Seed);
+        var pairs = new List<PairedComparison>();
+        foreach (var against in new[] { SasRec, PopSteer })
+            foreach (var o in outcomes.Where(o => o.Method != against))
+                pairs.Add(MethodComparisonAnalysis.Pair(o.Method, against, testLists[o.Method], testLists[against], testBootstrap, items, options.K));
+
+        var sasRecValidation = grid.First(p => p.Method == SasRec).Validation;
+        var fronts = new[] { PopSteer, Ipr, Fair, Pct, Pmmf }
+            .Select(m => MethodComparisonAnalysis.Front(m, grid.Where(p => p.Method == m), sasRecValidation, options.MaxNdcgDrop)).ToList();
+
+        // Is the selection rule's winner ahead by more than resampling the validation users moves the gains?
+        var ranked = chosen.Where(c => c.Setting.Parameters.Count > 0).OrderByDescending(c => c.Point.Admissible).ThenByDescending(c => c.Point.Gain).ToList();
+        ConfidenceInterval? lead = null;
+        string? leader = null, runnerUp = null;
+        if (ranked.Count > 1 && ranked[0].Point.Admissible)
+        {
+            MethodComparisonAnalysis.Lists Valid(GridPointResult p) => new(validationLists[p], MethodComparisonAnalysis.UserNdcg(validationLists[p], validationTargets, options.K));
+            var validationBootstrap = new BootstrapInterval(validation.Count, options.BootstrapResamples, options.Seed);
+            leader = ranked[0].Point.Method;
+            runnerUp = ranked[1].Point.Method;
+            lead = MethodComparisonAnalysis.GainDifference(Valid(ranked[0].Point), Valid(ranked[1].Point), Valid(grid.First(p => p.Method == SasRec)),
+                validationBootstrap, items, options.K);
+        }
+        var verdict = MethodComparisonAnalysis.Verdict(outcomes, pairs, lead, leader, runnerUp, fronts);
+        return new MethodComparisonResult(validation.Count, test.Count, outcomes, grid)
+        {
+            Pairs = pairs,
+            Fronts = fronts,
+            ValidationLead = lead,
+            Verdict = verdict,
+            BootstrapResamples = options.BootstrapResamples,
+            Seed = options.Seed,
+        };
     }
 
     /// <summary>Every setting in the order the report lists methods: SASRec, SAE, PopSteer, IPR, FA*IR, PCT, P-MMF.</summary>
@@ -127,14 +191,14 @@ public static class MethodComparison
                 settings.Add(Setting.Rerank(Fair, Label(("p", p), ("alpha", alpha)), () => new FairReranker(groups, p, alpha, o.Candidates)));
         foreach (double p in o.PctP)
             foreach (double lambda in o.PctLambda)
-                settings.Add(Setting.Rerank(Pct, Label(("p", p), ("lambda", lambda)), () => new PctReranker(groups, p, lambda, o.Candidates)));
+                settings.Add(Setting.Rerank(Pct, Label(("p", p), ("lambda", lambda)), () => new PctReranker(groups, p, lambda)));
         foreach (double lambda in o.PmmfLambda)
             foreach (double eta in o.PmmfEta)
-                settings.Add(Setting.Rerank(Pmmf, Label(("lambda", lambda), ("eta", eta)), () => new PmmfReranker(groups, lambda, eta, o.Seed)));
+                settings.Add(Setting.Rerank(Pmmf, Label(("lambda", lambda), ("eta", eta)), () => new PmmfReranker(groups, lambda, eta)));
         return settings;
     }
 
-    private static MetricSet Evaluate(PopSteerModel model, SplitVectors vectors, Setting setting, int k, CancellationToken ct, out double elapsedMs)
+    private static MetricSet Evaluate(PopSteerModel model, SplitVectors vectors, Setting setting, int k, CancellationToken ct, out double elapsedMs, out int[][] allLists)
     {
         var lister = setting.CreateLister(model);
         var lists = new List<int[]>(vectors.Cases.Count);
@@ -150,6 +214,7 @@ public static class MethodComparison
             clock.Stop();
         }
         elapsedMs = clock.Elapsed.TotalMilliseconds;
+        allLists = [.. lists];
         return RankingEvaluator.Evaluate(lists, vectors.Cases.Select(c => c.Target).ToArray(), model.Groups, k);
     }
 
@@ -175,7 +240,7 @@ public static class MethodComparison
                 };
             });
 
-        // A fresh re-ranker per evaluation run: P-MMF's duals must start at zero for every grid point and for the test.
+        // A fresh re-ranker per evaluation run, so no state can leak from one grid point to the next.
         public static Setting Rerank(string method, string label, Func<IReranker> create)
         {
             var parameters = create().Parameters;

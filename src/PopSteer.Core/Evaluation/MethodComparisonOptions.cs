@@ -15,13 +15,19 @@ public sealed record MethodComparisonOptions
     /// <summary>Users per model call; also the most score rows in memory at once.</summary>
     public int BatchSize { get; init; } = 256;
 
-    /// <summary>Seeds P-MMF's user arrival order.</summary>
+    /// <summary>Seeds the bootstrap's resampling of users (every method is deterministic on its own).</summary>
     public int Seed { get; init; } = 42;
+
+    /// <summary>Bootstrap resamples behind every confidence interval.</summary>
+    public int BootstrapResamples { get; init; } = 1000;
+
+    /// <summary>Untuned reference rows (MostPop, Last item), reported beside the methods and tested like them.</summary>
+    public IReadOnlyList<IComparisonReference> References { get; init; } = [];
 
     /// <summary>Timed test passes per method (the median is reported; repeated passes must give identical metrics).</summary>
     public int TimedRuns { get; init; } = 3;
 
-    /// <summary>FA*IR's and PCT's candidate pool (top by SASRec score).</summary>
+    /// <summary>FA*IR's candidate pool (top by SASRec score; the authors' L = 500). PCT ranks the whole catalogue, as theirs does.</summary>
     public int Candidates { get; init; } = 500;
 
     public IReadOnlyList<double> PopSteerAlphas { get; init; } = [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0];
@@ -49,6 +55,10 @@ public sealed record MethodComparisonOptions
         if (double.IsNaN(MaxNdcgDrop) || MaxNdcgDrop < 0) throw new ArgumentOutOfRangeException(nameof(MaxNdcgDrop), MaxNdcgDrop, "The NDCG drop bound must be >= 0.");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "The batch size must be at least 1.");
         if (TimedRuns < 1) throw new ArgumentOutOfRangeException(nameof(TimedRuns), TimedRuns, "At least one timed test pass is needed.");
+        if (BootstrapResamples < 10) throw new ArgumentOutOfRangeException(nameof(BootstrapResamples), BootstrapResamples, "Use at least 10 bootstrap resamples.");
+        if (References.Select(r => r.Name).Concat([MethodComparison.SasRec, MethodComparison.Sae, MethodComparison.PopSteer, MethodComparison.Ipr, MethodComparison.Fair, MethodComparison.Pct, MethodComparison.Pmmf])
+                .GroupBy(n => n).FirstOrDefault(g => g.Count() > 1) is { } clash)
+            throw new ArgumentException($"Two rows would be named \"{clash.Key}\": every reference needs its own name.", nameof(References));
         if (Candidates < K) throw new ArgumentOutOfRangeException(nameof(Candidates), Candidates, $"The candidate pool must hold at least K = {K} items.");
         foreach (var (name, grid) in new (string, int)[] { (nameof(PopSteerAlphas), PopSteerAlphas.Count), (nameof(IprStrengths), IprStrengths.Count),
                      (nameof(FairP), FairP.Count), (nameof(FairAlpha), FairAlpha.Count), (nameof(PctP), PctP.Count), (nameof(PctLambda), PctLambda.Count),

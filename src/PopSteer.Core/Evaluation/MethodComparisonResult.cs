@@ -1,4 +1,5 @@
 using PopSteer.Core.Metrics;
+using PopSteer.Core.Statistics;
 
 namespace PopSteer.Core.Evaluation;
 
@@ -26,6 +27,12 @@ public sealed record MethodOutcome(
     double ValidationGain,
     bool Admissible)
 {
+    /// <summary>An untuned reference row (MostPop, Last item), not a method being compared.</summary>
+    public bool IsReference { get; init; }
+
+    /// <summary>Per-user NDCG@K on the test split, in test-case order (what the paired tests compare).</summary>
+    public IReadOnlyList<double> TestUserNdcg { get; init; } = [];
+
     /// <summary>PopSteer's alpha, when this is PopSteer.</summary>
     public double? Alpha => Parameters is not null && Method == MethodComparison.PopSteer && Parameters.TryGetValue("alpha", out var a) ? a : null;
 
@@ -39,6 +46,24 @@ public sealed record MethodComparisonResult(
     IReadOnlyList<MethodOutcome> Methods,
     IReadOnlyList<GridPointResult> Grid)
 {
+    /// <summary>Every method against SASRec and against PopSteer on the test users (method minus reference).</summary>
+    public IReadOnlyList<PairedComparison> Pairs { get; init; } = [];
+
+    /// <summary>Each tuned method's validation Pareto front and the area it dominates.</summary>
+    public IReadOnlyList<MethodFront> Fronts { get; init; } = [];
+
+    /// <summary>Bootstrap interval of the validation gain of the selection rule's winner minus the runner-up's; null without a winner.</summary>
+    public ConfidenceInterval? ValidationLead { get; init; }
+
+    /// <summary>The verdict, one sentence per line, shared by every output.</summary>
+    public IReadOnlyList<string> Verdict { get; init; } = [];
+
+    public int BootstrapResamples { get; init; }
+    public int Seed { get; init; }
+
+    /// <summary>The comparison of <paramref name="method"/> against <paramref name="against"/>; null if not computed.</summary>
+    public PairedComparison? Pair(string method, string against) => Pairs.FirstOrDefault(p => p.Method == method && p.Against == against);
+
     public MethodOutcome this[string method] =>
         Methods.FirstOrDefault(m => m.Method == method) ?? throw new KeyNotFoundException($"No method named {method} in this comparison.");
 }

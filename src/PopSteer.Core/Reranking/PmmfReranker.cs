@@ -4,51 +4,46 @@ namespace PopSteer.Core.Reranking;
 
 /// <summary>
 /// P-MMF, provider max-min fairness re-ranking (Xu et al., WWW 2023), with the three popularity groups as the
-/// providers (METHOD.md section 8). Users arrive one after another; for each:
+/// providers (METHOD.md section 8), as the authors' RecBole code runs it (parepic/PopSteer,
+/// <c>p_mmf_re_ranking</c>; docs/rerank.md lists what differs). Each batch is one horizon of T users, served in
+/// batch order, starting from zero dual prices, the full budget and no momentum:
 /// <list type="number">
-/// <item>adjusted scores s_i - mu_{g(i)} over all items, top-K of those, shown in base-score order (as the
-/// authors' code does: the duals choose the set, relevance orders it);</item>
-/// <item>gradient of the dual: g = rho - (share of the list in each group), rho_g = |group g| / items, the
-/// groups' budget shares;</item>
+/// <item>budgets rho_g = (1 + 1/3) * |group g| / items (the authors' budget factor: 4/3 of the group's item share),
+/// and a remaining budget B_g = T * K * rho_g for the batch;</item>
+/// <item>for each user: top-K by s_i - mu_{g(i)}, items of a group whose remaining budget is spent coming only after
+/// every other item (the authors' -10,000 mask), shown in base-score order; B_g -= the list's items in g;</item>
+/// <item>gradient g = -(list's items in g)/K + B_g/(T K), smoothed as g = a g + (1 - a) g_prev (momentum a = 0.9, the
+/// authors' default);</item>
 /// <item>mirror-descent step mu~ = mu - eta * g / rho^2, then the paper's projection onto the dual feasible set
 /// (<see cref="MaxMinDualProjection"/>), whose size lambda sets how far under-exposed groups may be boosted.</item>
 /// </list>
-/// The duals persist across batches: one instance is one stream. Within each batch users are visited in a
-/// seeded permutation, so a run repeats exactly for the same batches and seed.
-/// <para>
-/// The authors' script also masks groups whose total budget T*K*rho_g is spent; with rho proportional to group
-/// size that caps the head at its item share whatever lambda and eta are, so it is off unless
-/// <c>horizonUsers</c> is given. Their script's gradient smoothing (momentum 0.2) and its eta / sqrt(items)
-/// scaling are not used: eta is the step of the paper's Algorithm 1.
-/// </para>
+/// Deterministic: the same batch gives the same lists, whatever came before.
 /// </summary>
 public sealed class PmmfReranker : IReranker
 {
     private const int GroupCount = 3;
+
+    /// <summary>The authors' budget factor 1 + 1/m for m = 3 providers.</summary>
+    public const double BudgetFactor = 1.0 + 1.0 / GroupCount;
+
+    /// <summary>The authors' default weight of the new gradient in the momentum average.</summary>
+    public const double DefaultMomentum = 0.9;
+
     private readonly PopularityGroups _groups;
     private readonly double[] _rho = new double[GroupCount];
     private readonly double[] _mu = new double[GroupCount];
     private readonly double[] _exposure = new double[GroupCount];
-    private readonly double[]? _budget;
-    private readonly Random _order;
 
-    public PmmfReranker(PopularityGroups groups, double lambda, double eta, int seed = 42, int? horizonUsers = null, int horizonK = 10)
+    public PmmfReranker(PopularityGroups groups, double lambda, double eta, double momentum = DefaultMomentum)
     {
         ArgumentNullException.ThrowIfNull(groups);
         _groups = groups;
         Lambda = RerankerArguments.Positive(lambda, "P-MMF", nameof(lambda));
         Eta = RerankerArguments.Positive(eta, "P-MMF", nameof(eta));
-        Seed = seed;
-        _order = new Random(seed);
+        Momentum = RerankerArguments.ClosedUnit(momentum, "P-MMF", nameof(momentum));
         int items = groups.ItemCount;
         if (items < 1) throw new ArgumentException("P-MMF needs at least one item.", nameof(groups));
-        for (int i = 1; i <= items; i++) _rho[(int)groups[i]] += 1.0 / items;
-        if (horizonUsers is { } horizon)
-        {
-            RerankerArguments.AtLeastOne(horizon, "P-MMF", nameof(horizonUsers));
-            RerankerArguments.AtLeastOne(horizonK, "P-MMF", nameof(horizonK));
-            _budget = _rho.Select(r => r * horizon * horizonK).ToArray();
-        }
+        for (int i = 1; i <= items; i++) _rho[(int)groups[i]] += BudgetFactor / items;
     }
 
     public string Name => "P-MMF";
@@ -57,17 +52,18 @@ public sealed class PmmfReranker : IReranker
 
     public double Eta { get; }
 
-    public int Seed { get; }
+    /// <summary>Weight of the new gradient against the previous (smoothed) one.</summary>
+    public double Momentum { get; }
 
     public IReadOnlyDictionary<string, double> Parameters => new Dictionary<string, double> { ["lambda"] = Lambda, ["eta"] = Eta };
 
-    /// <summary>Budget share rho_g per group, indexed by <see cref="PopularityGroup"/>.</summary>
+    /// <summary>Budget share rho_g per group (including the 4/3 factor), indexed by <see cref="PopularityGroup"/>.</summary>
     public IReadOnlyList<double> BudgetShare => _rho;
 
-    /// <summary>Current dual prices mu_g, indexed by <see cref="PopularityGroup"/>.</summary>
+    /// <summary>Dual prices mu_g after the last user of the last batch, indexed by <see cref="PopularityGroup"/>.</summary>
     public IReadOnlyList<double> Duals => _mu;
 
-    /// <summary>Items recommended so far per group, indexed by <see cref="PopularityGroup"/>.</summary>
+    /// <summary>Items recommended so far per group, over every batch, indexed by <see cref="PopularityGroup"/>.</summary>
     public IReadOnlyList<double> CumulativeExposure => _exposure;
 
     public int UsersServed { get; private set; }
@@ -75,37 +71,45 @@ public sealed class PmmfReranker : IReranker
     public int[][] Rerank(ScoreBatch scores, IReadOnlyList<int[]> histories, int k)
     {
         RerankerArguments.CheckCall(scores, histories, k, _groups.Counts.Length, Name);
-        var lists = new int[scores.Users][];
-        var order = Enumerable.Range(0, scores.Users).ToArray();
-        _order.Shuffle(order);
-        var adjusted = new double[scores.Columns];
-        var listShare = new double[GroupCount];
+        int users = scores.Users;
+        var lists = new int[users][];
+        // Every batch is a fresh horizon: prices, budgets and momentum start over.
+        Array.Clear(_mu);
+        var remaining = _rho.Select(r => r * users * k).ToArray();
+        var previous = new double[GroupCount];
+        var open = new double[scores.Columns];
+        var spent = new double[scores.Columns];
         var baseScores = new double[scores.Columns];
-        foreach (int u in order)
+        var counts = new double[GroupCount];
+        for (int u = 0; u < users; u++)
         {
             var row = scores.Row(u);
-            bool masking = _budget is not null && _budget.Any(b => b > 0);
-            adjusted[0] = double.NegativeInfinity;
+            open[0] = spent[0] = double.NegativeInfinity;
             for (int i = 1; i < row.Length; i++)
             {
                 int g = (int)_groups[i];
-                adjusted[i] = !float.IsFinite(row[i]) || (masking && _budget![g] <= 0) ? double.NegativeInfinity : row[i] - _mu[g];
+                double adjusted = float.IsFinite(row[i]) ? row[i] - _mu[g] : double.NegativeInfinity;
+                bool exhausted = remaining[g] <= 0;
+                open[i] = exhausted ? double.NegativeInfinity : adjusted;
+                spent[i] = exhausted ? adjusted : double.NegativeInfinity;
             }
-            var chosen = TopItems.Select(adjusted, k);
+            var chosen = TopItems.Select(open, k);
+            if (chosen.Length < k) chosen = [.. chosen, .. TopItems.Select(spent, k - chosen.Length)];
             // Relevance orders the chosen set (ties by id, as everywhere).
             foreach (int item in chosen) baseScores[item] = row[item];
             Array.Sort(chosen, (a, b) => a == b ? 0 : TopItems.Better(baseScores[a], a, baseScores[b], b) ? -1 : 1);
             lists[u] = chosen;
-            if (chosen.Length == 0) continue;
 
-            Array.Clear(listShare);
-            foreach (int item in chosen) listShare[(int)_groups[item]] += 1.0 / chosen.Length;
+            Array.Clear(counts);
+            foreach (int item in chosen) counts[(int)_groups[item]]++;
             var tilde = new double[GroupCount];
             for (int g = 0; g < GroupCount; g++)
             {
-                _exposure[g] += listShare[g] * chosen.Length;
-                if (_budget is not null) _budget[g] -= listShare[g] * chosen.Length;
-                double gradient = _rho[g] - listShare[g];
+                _exposure[g] += counts[g];
+                remaining[g] -= counts[g];
+                double gradient = -counts[g] / k + remaining[g] / ((double)users * k);
+                gradient = Momentum * gradient + (1 - Momentum) * previous[g];
+                previous[g] = gradient;
                 tilde[g] = _rho[g] > 0 ? _mu[g] - Eta * gradient / (_rho[g] * _rho[g]) : 0;
             }
             var next = MaxMinDualProjection.Project(tilde, _rho, Lambda);

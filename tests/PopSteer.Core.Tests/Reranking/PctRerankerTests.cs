@@ -62,12 +62,25 @@ public class PctRerankerTests
     }
 
     [Fact]
-    public void LambdaOne_IsTheBaseRanking()
+    public void GreedyFillThenMmr_ByHand()
     {
-        var groups = RerankFixtures.Catalogue(head: 20, mid: 60, tail: 120);
-        var batch = RerankFixtures.RandomBatch(new Random(8), 15, 200, bonus: i => i <= 80 ? 1.0 : 0);
-        var lists = new PctReranker(groups, 0.9, lambda: 1).Rerank(batch, RerankFixtures.EmptyHistories(15), 10);
-        for (int u = 0; u < 15; u++) Assert.Equal(RerankFixtures.BaseRanking(batch, u, 10), lists[u]);
+        // Items 1-3 rest (head), 4-6 tail. One user whose base ranking is R1, R2, T4, R3, T5, T6; K = 3, so
+        // w = 1, 0.6309, 0.5 and E = 2.1309. One user in the batch: the target is p = 0.5 exactly, budgets 1.0655 each.
+        // Greedy: pos 0 R1 (rest 1 <= 1.0655); pos 1 R2 no (1.63), T4 yes (0.63); pos 2 R2 no (1.5), T5 no (1.13): empty.
+        // MMR at pos 2: R2 (rank 1) lambda/2 - (1-lambda) * 0.5 * ((1.5 - 1.0655)^2 + (0.6309 - 1.0655)^2) = lambda/2 - (1-lambda) 0.1888;
+        //               T5 (rank 4) lambda/5 - (1-lambda) * 0.5 * ((1 - 1.0655)^2 + (1.1309 - 1.0655)^2) = lambda/5 - (1-lambda) 0.0043.
+        // R2 wins for lambda > 0.1845 / 0.4845 = 0.381.
+        var groups = RerankFixtures.Groups([0, 6, 5, 4, 3, 2, 1],
+            [PopularityGroup.Head, PopularityGroup.Head, PopularityGroup.Head, PopularityGroup.Head, PopularityGroup.Tail, PopularityGroup.Tail, PopularityGroup.Tail]);
+        var batch = RerankFixtures.Batch([double.NegativeInfinity, 10, 9, 7, 8, 6, 5]);
+        int[][] histories = [[]];
+        Assert.Equal([1, 4, 2], new PctReranker(groups, 0.5, lambda: 0.5).Rerank(batch, histories, 3)[0]);
+        Assert.Equal([1, 4, 5], new PctReranker(groups, 0.5, lambda: 0.3).Rerank(batch, histories, 3)[0]);
+        // lambda = 1 is pure rank in the MMR step, but the greedy fill still keeps each group inside its budget.
+        Assert.Equal([1, 4, 2], new PctReranker(groups, 0.5, lambda: 1).Rerank(batch, histories, 3)[0]);
+        // A tail-poor target (p = 0.05: tail budget 0.107, rest 2.024): greedy R1, R2, then nothing fits pos 2;
+        // MMR: R3 (rank 3) 0.5/4 - 0.5 * 0.0113 = 0.119 beats T4 (rank 2) 0.5/3 - 0.5 * 0.155 = 0.089.
+        Assert.Equal([1, 2, 3], new PctReranker(groups, 0.05, lambda: 0.5).Rerank(batch, histories, 3)[0]);
     }
 
     [Theory]

@@ -61,48 +61,80 @@ public class PmmfRerankerTests
     }
 
     [Fact]
-    public void CumulativeExposure_MovesTowardTheBudgetShare()
+    public void OneUser_DualStep_ByHand()
     {
-        // 10 head, 30 mid, 60 tail: rho = 0.1 / 0.3 / 0.6. Head scores far above the rest, so the base lists are all head.
+        // 10 head, 30 mid, 60 tail: rho = 4/3 x (0.1, 0.3, 0.6). One user (T = 1), K = 10, base list all head.
+        // Remaining budget B = 4/3 x (1, 3, 6) - (10, 0, 0); gradient = -(10, 0, 0)/10 + B/10, times the momentum 0.9
+        // (the previous gradient is 0); mu~ = 0 - eta * gradient / rho^2; the projection leaves it (lambda = 1 is loose).
         var groups = RerankFixtures.Catalogue(head: 10, mid: 30, tail: 60);
-        var random = new Random(9);
-        var pmmf = new PmmfReranker(groups, lambda: 1.0, eta: 1e-3, seed: 1);
-        var rho = pmmf.BudgetShare;
-        Assert.Equal(0.1, rho[(int)PopularityGroup.Head], 9);
-        Assert.Equal(0.6, rho[(int)PopularityGroup.Tail], 9);
-
-        // Cumulative exposure share per group after each batch of 10 users, against rho (L1 gap; all-head lists give 1.8).
-        var gaps = new List<double>();
-        for (int b = 0; b < 60; b++)
-        {
-            var batch = RerankFixtures.RandomBatch(random, 10, 100, bonus: i => i <= 10 ? 2.0 : i <= 40 ? 1.0 : 0);
-            var lists = pmmf.Rerank(batch, RerankFixtures.EmptyHistories(10), 10);
-            Assert.All(lists, l => Assert.Equal(10, l.Distinct().Count()));
-            double total = pmmf.CumulativeExposure.Sum();
-            gaps.Add(Enumerable.Range(0, 3).Sum(g => Math.Abs(pmmf.CumulativeExposure[g] / total - rho[g])));
-        }
-        string trace = string.Join(", ", gaps.Select(g => g.ToString("0.000"))) + " | mu " + string.Join(", ", pmmf.Duals) + " | exp " + string.Join(", ", pmmf.CumulativeExposure);
-        Assert.True(gaps[0] > 1.0, $"the first users should still see the base (head) lists: {trace}");
-        Assert.True(gaps[^1] < 0.4, $"cumulative gap should close: {trace}");
-        // The tail's price needs a few dozen users to overcome the score gap; from then on every 40 users close it further.
-        for (int b = 8; b < gaps.Count; b += 4)
-            Assert.True(gaps[b] < gaps[b - 4], $"gap should keep shrinking as users stream: {trace}");
-        Assert.True(pmmf.Duals[(int)PopularityGroup.Head] > 0, "the over-exposed head must carry a positive price");
-        Assert.Equal(600, pmmf.UsersServed);
-        Assert.Equal(6000, pmmf.CumulativeExposure.Sum(), 6);
+        var pmmf = new PmmfReranker(groups, lambda: 1.0, eta: 1e-3);
+        double[] rho = [0.4 / 3, 1.2 / 3, 2.4 / 3];
+        Assert.Equal(ByGroup(rho), pmmf.BudgetShare, (a, b) => Math.Abs(a - b) < 1e-12);
+        var batch = RerankFixtures.RandomBatch(new Random(1), 1, 100, bonus: i => i <= 10 ? 5.0 : 0);
+        var list = pmmf.Rerank(batch, RerankFixtures.EmptyHistories(1), 10)[0];
+        Assert.Equal(RerankFixtures.BaseRanking(batch, 0, 10), list); // zero prices: the first user sees the base list
+        double[] remaining = [4.0 / 3 - 10, 4.0, 8.0];
+        double[] counts = [10, 0, 0];
+        var expected = Enumerable.Range(0, 3).Select(g => -1e-3 * 0.9 * (-counts[g] / 10 + remaining[g] / 10) / (rho[g] * rho[g])).ToArray();
+        Assert.Equal(ByGroup(expected), pmmf.Duals, (a, b) => Math.Abs(a - b) < 1e-12);
+        Assert.True(pmmf.Duals[(int)PopularityGroup.Head] > 0, "the over-exposed head gets a positive price");
     }
 
     [Fact]
-    public void SameSeedAndBatches_RepeatExactly()
+    public void WithinABatch_TheHeadIsHeldToItsBudget_AndEachBatchStartsOver()
     {
+        // Head items score far above the rest; a weak price (small eta) alone would not move them, so the budget mask
+        // does: the head may take at most T K rho_head plus the one list that crosses it.
         var groups = RerankFixtures.Catalogue(head: 10, mid: 30, tail: 60);
-        int[][] Run(int seed)
-        {
-            var random = new Random(3);
-            var pmmf = new PmmfReranker(groups, 0.1, 0.001, seed);
-            return Enumerable.Range(0, 3).Select(_ => pmmf.Rerank(RerankFixtures.RandomBatch(random, 20, 100, i => i <= 10 ? 2 : 0), RerankFixtures.EmptyHistories(20), 10)).SelectMany(x => x).ToArray();
-        }
-        Assert.Equal(Run(5), Run(5));
+        var random = new Random(9);
+        var batch = RerankFixtures.RandomBatch(random, 50, 100, bonus: i => i <= 10 ? 5.0 : i <= 40 ? 1.0 : 0);
+        var pmmf = new PmmfReranker(groups, lambda: 1.0, eta: 1e-6);
+        var lists = pmmf.Rerank(batch, RerankFixtures.EmptyHistories(50), 10);
+        Assert.All(lists, l => Assert.Equal(10, l.Distinct().Count()));
+        int head = lists.Sum(l => l.Count(i => groups[i] == PopularityGroup.Head));
+        double headBudget = 50 * 10 * pmmf.BudgetShare[(int)PopularityGroup.Head];
+        Assert.InRange(head, headBudget, headBudget + 10);
+        Assert.True(lists[0].All(i => groups[i] == PopularityGroup.Head), "the first users still see their all-head base lists");
+        Assert.True(lists[^1].All(i => groups[i] != PopularityGroup.Head), "once the budget is spent the head is masked");
+
+        // Prices, budgets and momentum reset per batch: the same batch again gives the same lists.
+        Assert.Equal(lists, pmmf.Rerank(batch, RerankFixtures.EmptyHistories(50), 10));
+        Assert.Equal(100, pmmf.UsersServed);
+    }
+
+    [Fact]
+    public void TwoUsers_MaskAndMomentum_ByHand()
+    {
+        // T = 2, K = 10: budgets B = 20 rho = (2.667, 8, 16). Head scores highest, then mid (bonus 3), then tail.
+        // User 1 takes 10 head: B = (-7.333, 8, 16), g1 = -(1, 0, 0) + B/20, s1 = 0.9 g1, mu1 = -eta s1 / rho^2.
+        // User 2: the head's budget is spent, so it is masked and the list is 10 mid items: B = (-7.333, -2, 16),
+        // g2 = -(0, 1, 0) + B/20, s2 = 0.9 g2 + 0.1 s1, mu2 = mu1 - eta s2 / rho^2.
+        var groups = RerankFixtures.Catalogue(head: 10, mid: 30, tail: 60);
+        double eta = 1e-3;
+        var pmmf = new PmmfReranker(groups, lambda: 1.0, eta: eta);
+        double[] rho = [0.4 / 3, 1.2 / 3, 2.4 / 3];
+        var batch = RerankFixtures.RandomBatch(new Random(2), 2, 100, bonus: i => i <= 10 ? 6.0 : i <= 40 ? 3.0 : 0);
+        var lists = pmmf.Rerank(batch, RerankFixtures.EmptyHistories(2), 10);
+        Assert.All(lists[0], i => Assert.Equal(PopularityGroup.Head, groups[i]));
+        Assert.All(lists[1], i => Assert.Equal(PopularityGroup.Mid, groups[i]));
+
+        double[] b1 = [20 * rho[0] - 10, 20 * rho[1], 20 * rho[2]];
+        double[] s1 = [0.9 * (-1 + b1[0] / 20), 0.9 * (b1[1] / 20), 0.9 * (b1[2] / 20)];
+        double[] b2 = [b1[0], b1[1] - 10, b1[2]];
+        double[] g2 = [b2[0] / 20, -1 + b2[1] / 20, b2[2] / 20];
+        var expected = Enumerable.Range(0, 3)
+            .Select(g => -eta * s1[g] / (rho[g] * rho[g]) - eta * (0.9 * g2[g] + 0.1 * s1[g]) / (rho[g] * rho[g])).ToArray();
+        Assert.Equal(ByGroup(expected), pmmf.Duals, (a, b) => Math.Abs(a - b) < 1e-12);
+    }
+
+    /// <summary>Head, mid, tail values (the order the comments use) indexed by <see cref="PopularityGroup"/>.</summary>
+    private static double[] ByGroup(IReadOnlyList<double> headMidTail)
+    {
+        var result = new double[3];
+        result[(int)PopularityGroup.Head] = headMidTail[0];
+        result[(int)PopularityGroup.Mid] = headMidTail[1];
+        result[(int)PopularityGroup.Tail] = headMidTail[2];
+        return result;
     }
 
     [Fact]
@@ -124,10 +156,11 @@ public class PmmfRerankerTests
     [InlineData(-1.0, 0.01, "lambda")]
     [InlineData(1.0, 0.0, "eta")]
     [InlineData(1.0, double.NaN, "eta")]
-    public void BadHyperparameters_AreRefused(double lambda, double eta, string name)
+    [InlineData(1.0, 0.01, "momentum", 1.5)]
+    public void BadHyperparameters_AreRefused(double lambda, double eta, string name, double momentum = 0.9)
     {
         var groups = RerankFixtures.Catalogue(1, 1, 1);
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new PmmfReranker(groups, lambda, eta));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new PmmfReranker(groups, lambda, eta, momentum));
         Assert.Equal(name, e.ParamName);
         Assert.Contains("P-MMF", e.Message);
     }
