@@ -17,6 +17,8 @@ int rc = mode switch
     "synthetic" => FitBench.RunSynthetic(opts),
     "windows" => WindowsBench.Run(opts),
     "peak" => PrintPeak(),
+    "profile" => ProfileBench.Run(opts),
+    "ops" => OpOverheadBench.Run(opts),
     _ => Args.Usage(mode),
 };
 Console.WriteLine($"total wall time {clock.Elapsed}");

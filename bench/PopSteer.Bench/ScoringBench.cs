@@ -50,22 +50,26 @@ internal static class ScoringBench
             model.Recommend(histories, ScoringMethod.PopSteer, plan, 10); // warm-up
             int calls = 0;
             var clock = Stopwatch.StartNew();
+            double cpu0 = CpuClock.ThreadSeconds();
             while (clock.Elapsed.TotalSeconds < seconds || calls < 3)
             {
                 model.Recommend(histories, ScoringMethod.PopSteer, plan, 10);
                 calls++;
             }
+            double usersPerCpuSecond = calls * batch / (CpuClock.ThreadSeconds() - cpu0);
             double usersPerSecond = calls * batch / clock.Elapsed.TotalSeconds;
             double gflops = usersPerSecond * perUser / 1e9;
             // The yardstick right after the row, under the same load.
-            double peak = SgemmPeak.Measure();
+            var (peak, peakCpu) = SgemmPeak.MeasureBoth();
             Console.WriteLine($"batch {batch,5}: {usersPerSecond,9:F0} users/s, {clock.Elapsed.TotalMilliseconds / calls,8:F2} ms/call, {gflops,6:F1} GFLOP/s = {gflops / peak:P1} of the same-run sgemm peak {peak:F1} GFLOP/s");
+            if (get_num_threads() == 1)
+                Console.WriteLine($"             per CPU second of the scoring thread: {usersPerCpuSecond,9:F0} users, {usersPerCpuSecond * perUser / 1e9:F1} GFLOP = {usersPerCpuSecond * perUser / 1e9 / peakCpu:P1} of sgemm's {peakCpu:F1} GFLOP per CPU second");
         }
         return 0;
     }
 
     /// <summary>An ML-1M-sized model directory with random weights: speed does not depend on what the weights learned.</summary>
-    private static string BuildRandomModel(int items)
+    internal static string BuildRandomModel(int items)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"popsteer-bench-random-{items}");
         random.manual_seed(1);

@@ -14,7 +14,13 @@ public static class SgemmPeak
     /// GFLOP/s of n x n sgemm (2 n^3 FLOPs per call): the median call of those that fit in <paramref name="seconds"/>
     /// (the median, not the best, because a figure beside it is an average over seconds of the same load).
     /// </summary>
-    public static double Measure(int n = 1024, double seconds = 0.6)
+    public static double Measure(int n = 1024, double seconds = 0.6) => MeasureBoth(n, seconds).Wall;
+
+    /// <summary>
+    /// The median call's GFLOP/s on the wall clock, and GFLOP per CPU second of the calling thread over all calls
+    /// (meaningful with one torch thread: see <see cref="CpuClock"/>).
+    /// </summary>
+    public static (double Wall, double PerCpuSecond) MeasureBoth(int n = 1024, double seconds = 0.6)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -23,6 +29,7 @@ public static class SgemmPeak
         a.mm(b).Dispose(); // warm-up: thread pool start, page faults
         var rates = new List<double>();
         var total = Stopwatch.StartNew();
+        double cpu0 = CpuClock.ThreadSeconds();
         int calls = 0;
         while (total.Elapsed.TotalSeconds < seconds || calls < 3)
         {
@@ -32,8 +39,9 @@ public static class SgemmPeak
             rates.Add(2.0 * n * n * n / s / 1e9);
             calls++;
         }
+        double cpu = CpuClock.ThreadSeconds() - cpu0;
         rates.Sort();
-        return rates[rates.Count / 2];
+        return (rates[rates.Count / 2], 2.0 * n * n * n * calls / cpu / 1e9);
     }
 
     /// <summary>One line for a report: the peak, the thread count it was measured with, and what it was measured as.</summary>

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
+using PopSteer.Streaming.Batching;
 using PopSteer.Streaming.Contracts;
 using PopSteer.Streaming.Kafka;
 using PopSteer.Streaming.Resilience;
@@ -28,6 +29,7 @@ public sealed class IngestWorker(
 {
     private const string Source = "ingest";
     private readonly IngestOptions _options = options.Value;
+    private readonly DynamicBatcher _batcher = new(options.Value.MaxBatchSize, options.Value.PreferredBatchSize, options.Value.MaxBatchWait, options.Value.ArrivalGap);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -75,7 +77,7 @@ public sealed class IngestWorker(
         }
     }
 
-    /// <summary>Blocks for the first message, then takes what arrives within MaxBatchWait, up to MaxBatchSize.</summary>
+    /// <summary>Blocks for the first message, then collects until the dynamic batching policy (<see cref="DynamicBatcher"/>) hands the batch on.</summary>
     private void Collect(IConsumer<byte[], byte[]> consumer, InteractionEventValidator validator, IngestBatch batch, CancellationToken stopping)
     {
         try
@@ -83,13 +85,13 @@ public sealed class IngestWorker(
             var first = consumer.Consume(stopping);
             if (first?.Message is null) return;
             batch.Add(first, validator.Validate(first.Message.Key, first.Message.Value));
-            var deadline = Stopwatch.GetTimestamp() + (long)(_options.MaxBatchWait.TotalSeconds * Stopwatch.Frequency);
-            while (batch.Count < _options.MaxBatchSize && !stopping.IsCancellationRequested)
+            var started = Stopwatch.GetTimestamp();
+            var previous = BatchPoll.Item;
+            while (!stopping.IsCancellationRequested && _batcher.NextPoll(batch.Count, Stopwatch.GetElapsedTime(started), previous) is { } timeout)
             {
-                var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
-                var next = consumer.Consume(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
-                if (next?.Message is null) break;
-                batch.Add(next, validator.Validate(next.Message.Key, next.Message.Value));
+                var next = consumer.Consume(timeout);
+                previous = DynamicBatcher.Outcome(next?.Message is not null, timeout);
+                if (next?.Message is not null) batch.Add(next, validator.Validate(next.Message.Key, next.Message.Value));
             }
         }
         catch (OperationCanceledException)
