@@ -1,14 +1,35 @@
 #!/usr/bin/env bash
-# Streaming load run on this machine, in one go: the raw ceilings first (embedded Kafka produce/consume,
-# redis-benchmark with pipelining, the SequenceStore Lua append, Ingest alone), then the whole pipeline as fast as
-# possible (`popsteer demo --rate 0`: Ingest + Scorer + the view, events replayed with no pacing).
-# Extra arguments go to `popsteer demo`.
+# Streaming load run on this machine, in one go:
+#   1. the machine's yardstick now: sgemm GFLOP/s at the same torch thread count (PopSteer.Bench peak);
+#   2. the raw ceilings (embedded Kafka produce/consume, redis-benchmark with pipelining, the SequenceStore Lua append,
+#      Ingest alone);
+#   3. the whole pipeline as fast as possible (`popsteer demo --rate 0`: Ingest + Scorer + the view, no pacing);
+#   4. the same replay paced at 25%, 50% and 100% of that maximum, each with its latency p50/p99;
+#   5. the yardstick again.
+# Environment: THREADS (torch threads, default 2), SHARES (default "25 50 100"). Extra arguments go to every `popsteer demo`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+THREADS="${THREADS:-2}"
+SHARES="${SHARES:-25 50 100}"
 scripts/ensure-prereqs.sh
 dotnet build PopSteer.Stream.sln -c Release -nologo -clp:ErrorsOnly
+BENCH=bench/PopSteer.Bench/bin/Release/net10.0/linux-x64/PopSteer.Bench.dll
+CLI=src/PopSteer.Cli/bin/Release/net10.0/linux-x64/popsteer.dll
+echo "== the machine now"
+dotnet "$BENCH" peak --threads "$THREADS"
 echo "== raw ceilings"
 dotnet bench/PopSteer.StreamBench/bin/Release/net10.0/linux-x64/PopSteer.StreamBench.dll all --events 100000
+# 60% of each user's events replayed (about 30,000), at one alpha, so the runs measure the pipeline, not the schedule.
+demo() { dotnet "$CLI" demo --holdout 0.6 --alpha-schedule "0:1.5" --plain --threads "$THREADS" "$@"; }
 echo "== the pipeline at full speed"
-# 60% of each user's events replayed (about 30,000), at one alpha, so the run measures throughput, not the schedule.
-dotnet src/PopSteer.Cli/bin/Release/net10.0/linux-x64/popsteer.dll demo --rate 0 --holdout 0.6 --alpha-schedule "0:1.5" --plain "$@"
+out=$(demo --rate 0 "$@" | tee /dev/stderr)
+max=$(grep -oE '= [0-9,]+ events/s' <<<"$out" | tail -1 | tr -dc '0-9')
+if [[ -z "$max" ]]; then echo "could not read the maximum rate from the demo's summary" >&2; exit 1; fi
+echo "== maximum: $max events/s; paced runs at ${SHARES// /%, }% of it"
+for share in $SHARES; do
+  rate=$(( max * share / 100 ))
+  echo "-- paced at ${share}% = $rate events/s"
+  demo --rate "$rate" "$@" | grep -E 'events served|latency' || true
+done
+echo "== the machine again"
+dotnet "$BENCH" peak --threads "$THREADS"

@@ -2,7 +2,8 @@ using System.Diagnostics;
 using PopSteer.Bench;
 
 // Speed and fidelity measurements, never unit tests. Modes:
-//   scoring [--model DIR]                         steered scoring throughput (builds an ML-1M-sized random model when no DIR)
+//   scoring [--model DIR] [--batches 1,64,256]    steered scoring throughput (builds an ML-1M-sized random model when no DIR)
+//   peak                                          the machine's sgemm GFLOP/s now, at --threads
 //   fit --data PATH [--out DIR] [--epochs E] ...  runs PopSteerFitter, reports stage times and test metrics vs MostPop
 //   synthetic --users U --items I --interactions N [--epochs E]  generates data, then as fit
 var mode = args.Length > 0 ? args[0] : "scoring";
@@ -15,7 +16,16 @@ int rc = mode switch
     "fit" => FitBench.Run(opts),
     "synthetic" => FitBench.RunSynthetic(opts),
     "windows" => WindowsBench.Run(opts),
+    "peak" => PrintPeak(),
+    "profile" => ProfileBench.Run(opts),
+    "ops" => OpOverheadBench.Run(opts),
     _ => Args.Usage(mode),
 };
 Console.WriteLine($"total wall time {clock.Elapsed}");
 return rc;
+
+static int PrintPeak()
+{
+    Console.WriteLine(PopSteer.BenchShared.SgemmPeak.Describe(PopSteer.BenchShared.SgemmPeak.Measure(seconds: 2)));
+    return 0;
+}

@@ -4,20 +4,20 @@ using PopSteer.Core.Model;
 using PopSteer.Core.Scoring;
 using PopSteer.Core.Steering;
 using PopSteer.Core.Storage;
+using PopSteer.BenchShared;
 using static TorchSharp.torch;
 
 namespace PopSteer.Bench;
 
 /// <summary>
 /// Steered scoring throughput (what the Scorer does per micro-batch: SASRec, SAE with z += shift, item scores, top-10)
-/// for batch sizes 1, 64, 256, 1024, and the share of the machine's ~180 GFLOP/s sgemm peak it reaches.
+/// for batch sizes 1, 64, 256, 1024, and the share it reaches of the sgemm peak measured just before each row.
 /// </summary>
 internal static class ScoringBench
 {
     public static int Run(Args a)
     {
         int items = a.Int("items", 3416), length = a.Int("length", 50);
-        double peak = a.Double("peak", 180);
         double seconds = a.Double("seconds", 3);
         var dir = a.Get("model") ?? BuildRandomModel(items);
         using var model = PopSteerModel.Load(dir);
@@ -39,29 +39,37 @@ internal static class ScoringBench
         Console.WriteLine($"  SASRec: {c.Blocks - 1} full block(s) x {length} positions x (8d^2 QKV+out + 4Ld attention + 4dF feed-forward)");
         Console.WriteLine($"          + last block: {length} x 4d^2 keys/values + one position's 4d^2 + 4Ld + 4dF = {sasRec / 1e6:F2} MFLOP");
         Console.WriteLine($"  SAE encode 2dh = {encode / 1e6:F3} MFLOP, sparse decode 2kd = {decode / 1e6:F3} MFLOP, item scores 2dn = {scoring / 1e6:F3} MFLOP");
-        Console.WriteLine($"  total {perUser / 1e6:F2} MFLOP/user -> at {peak} GFLOP/s the ceiling is {peak * 1e9 / perUser:F0} users/s");
+        double startPeak = SgemmPeak.Measure();
+        Console.WriteLine($"  total {perUser / 1e6:F2} MFLOP/user -> at the {SgemmPeak.Describe(startPeak)} the ceiling is {startPeak * 1e9 / perUser:F0} users/s");
 
         var rng = new Random(1);
-        foreach (int batch in new[] { 1, 64, 256, 1024 })
+        var batches = (a.Get("batches") ?? "1,64,256,1024").Split(',').Select(int.Parse).ToArray();
+        foreach (int batch in batches)
         {
             var histories = Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, length).Select(_ => rng.Next(1, items + 1)).ToArray()).ToArray();
             model.Recommend(histories, ScoringMethod.PopSteer, plan, 10); // warm-up
             int calls = 0;
             var clock = Stopwatch.StartNew();
+            double cpu0 = CpuClock.ThreadSeconds();
             while (clock.Elapsed.TotalSeconds < seconds || calls < 3)
             {
                 model.Recommend(histories, ScoringMethod.PopSteer, plan, 10);
                 calls++;
             }
+            double usersPerCpuSecond = calls * batch / (CpuClock.ThreadSeconds() - cpu0);
             double usersPerSecond = calls * batch / clock.Elapsed.TotalSeconds;
             double gflops = usersPerSecond * perUser / 1e9;
-            Console.WriteLine($"batch {batch,5}: {usersPerSecond,9:F0} users/s, {clock.Elapsed.TotalMilliseconds / calls,8:F2} ms/call, {gflops,6:F1} GFLOP/s = {gflops / peak:P1} of {peak} GFLOP/s peak");
+            // The yardstick right after the row, under the same load.
+            var (peak, peakCpu) = SgemmPeak.MeasureBoth();
+            Console.WriteLine($"batch {batch,5}: {usersPerSecond,9:F0} users/s, {clock.Elapsed.TotalMilliseconds / calls,8:F2} ms/call, {gflops,6:F1} GFLOP/s = {gflops / peak:P1} of the same-run sgemm peak {peak:F1} GFLOP/s");
+            if (get_num_threads() == 1)
+                Console.WriteLine($"             per CPU second of the scoring thread: {usersPerCpuSecond,9:F0} users, {usersPerCpuSecond * perUser / 1e9:F1} GFLOP = {usersPerCpuSecond * perUser / 1e9 / peakCpu:P1} of sgemm's {peakCpu:F1} GFLOP per CPU second");
         }
         return 0;
     }
 
     /// <summary>An ML-1M-sized model directory with random weights: speed does not depend on what the weights learned.</summary>
-    private static string BuildRandomModel(int items)
+    internal static string BuildRandomModel(int items)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"popsteer-bench-random-{items}");
         random.manual_seed(1);

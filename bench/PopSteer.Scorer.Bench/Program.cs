@@ -8,6 +8,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using PopSteer.BenchShared;
 using PopSteer.Core.Scoring;
 using PopSteer.Scorer;
 using PopSteer.Scorer.Bench;
@@ -28,6 +29,11 @@ var a = ParseArgs(args);
 string redis = a.GetValueOrDefault("redis") ?? throw new ArgumentException("--redis HOST:PORT is required (start one: redis-server --port 6390 --save \"\" --appendonly no)");
 int users = Int("users", 5000), signals = Int("signals", 50_000), batch = Int("batch", 256), waitMs = Int("wait-ms", 20), threads = Int("threads", 2);
 double alpha = double.Parse(a.GetValueOrDefault("alpha") ?? "1.5", CultureInfo.InvariantCulture);
+
+// The yardstick, at the Scorer's thread count, before and after the run (the load on a shared machine moves).
+PopSteer.Core.TorchRuntime.ConfigureThreads(threads);
+double peakBefore = SgemmPeak.Measure(seconds: 1);
+Console.WriteLine("before: " + SgemmPeak.Describe(peakBefore));
 
 var modelDir = a.GetValueOrDefault("model");
 if (modelDir is null)
@@ -170,6 +176,14 @@ Console.WriteLine($"batches {batchDone.Count}, recommendations {batchDone.Sum(b 
 Console.WriteLine($"throughput {recs / (last - first):F0} recommendations/s (steady span {last - first:F2} s, first batch excluded)");
 Console.WriteLine($"batch latency p50 {P(0.50):F1} ms, p99 {P(0.99):F1} ms, max {sorted[^1]:F1} ms");
 Console.WriteLine("mean per batch: " + string.Join(", ", stages.Select(kv => $"{kv.Key} {kv.Value.Average():F1} ms")));
+double peakAfter = SgemmPeak.Measure(seconds: 1);
+Console.WriteLine("after: " + SgemmPeak.Describe(peakAfter));
+// Shares use the FLOP model of PopSteer.Bench scoring (7.43 MFLOP per user at the paper's shapes, 50-item histories).
+double meanUsers = batchDone.Average(b => b.Users), gflops = recs / (last - first) * 7.43e6 / 1e9, peak = (peakBefore + peakAfter) / 2;
+Console.WriteLine($"recommendations/s x 7.43 MFLOP = {gflops:F1} GFLOP/s = {gflops / peak:P1} of the mean same-run sgemm peak {peak:F1} GFLOP/s");
+if (stages.TryGetValue("score", out var score))
+    Console.WriteLine($"model call alone: {meanUsers / (score.Average() / 1000):F0} users/s ({score.Average():F1} ms per batch of {meanUsers:F1}); " +
+                      $"the pipeline's rate is {recs / (last - first) / (meanUsers / (score.Average() / 1000)):P0} of it");
 return 0;
 
 int Int(string name, int fallback) => a.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;

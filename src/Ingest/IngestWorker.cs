@@ -4,6 +4,7 @@ using System.Text.Json;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
+using PopSteer.Streaming.Batching;
 using PopSteer.Streaming.Contracts;
 using PopSteer.Streaming.Kafka;
 using PopSteer.Streaming.Resilience;
@@ -28,6 +29,7 @@ public sealed class IngestWorker(
 {
     private const string Source = "ingest";
     private readonly IngestOptions _options = options.Value;
+    private readonly DynamicBatcher _batcher = new(options.Value.MaxBatchSize, options.Value.PreferredBatchSize, options.Value.MaxBatchWait, options.Value.ArrivalGap);
 
     // Epoch and highest applied offset of each partition this instance reads; loop thread only. Read from Redis at a
     // partition's first batch, forgotten when it moves.
@@ -90,7 +92,7 @@ public sealed class IngestWorker(
         }
     }
 
-    /// <summary>Blocks for the first message, then takes what arrives within MaxBatchWait, up to MaxBatchSize.</summary>
+    /// <summary>Blocks for the first message, then collects until the dynamic batching policy (<see cref="DynamicBatcher"/>) hands the batch on.</summary>
     private void Collect(IConsumer<byte[], byte[]> consumer, InteractionEventValidator validator, IngestBatch batch, CancellationToken stopping)
     {
         try
@@ -98,13 +100,13 @@ public sealed class IngestWorker(
             var first = consumer.Consume(stopping);
             if (first?.Message is null) return;
             batch.Add(first, Validate(validator, first));
-            var deadline = Stopwatch.GetTimestamp() + (long)(_options.MaxBatchWait.TotalSeconds * Stopwatch.Frequency);
-            while (batch.Count < _options.MaxBatchSize && !stopping.IsCancellationRequested)
+            var started = Stopwatch.GetTimestamp();
+            var previous = BatchPoll.Item;
+            while (!stopping.IsCancellationRequested && _batcher.NextPoll(batch.Count, Stopwatch.GetElapsedTime(started), previous) is { } timeout)
             {
-                var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
-                var next = consumer.Consume(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
-                if (next?.Message is null) break;
-                batch.Add(next, Validate(validator, next));
+                var next = consumer.Consume(timeout);
+                previous = DynamicBatcher.Outcome(next?.Message is not null, timeout);
+                if (next?.Message is not null) batch.Add(next, Validate(validator, next));
             }
         }
         catch (OperationCanceledException)

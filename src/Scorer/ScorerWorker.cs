@@ -4,6 +4,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PopSteer.Streaming.Batching;
 using PopSteer.Streaming.Contracts;
 using PopSteer.Streaming.Kafka;
 using PopSteer.Streaming.Resilience;
@@ -34,6 +35,7 @@ public sealed class ScorerWorker(
     private static readonly TimeSpan FailureBackoff = TimeSpan.FromSeconds(1);
 
     private readonly ScoringOptions _options = options.Value;
+    private readonly DynamicBatcher _batcher = new(options.Value.MaxBatchSize, options.Value.PreferredBatchSize, options.Value.MaxBatchWait, options.Value.ArrivalGap);
     private readonly string _instance = Guid.NewGuid().ToString("N")[..8];
     private readonly List<ConsumeResult<string, byte[]>> _batch = [];
     private long _batchNumber;
@@ -88,14 +90,15 @@ public sealed class ScorerWorker(
         logger.LogInformation("Scorer {Instance} stopped after {Batches} batches", _instance, _batchNumber);
     }
 
-    /// <summary>Collects up to MaxBatchSize signals, waiting at most MaxBatchWait after the first one.</summary>
+    /// <summary>Collects signals until the dynamic batching policy (<see cref="DynamicBatcher"/>) hands the batch on.</summary>
     private void Assemble(IConsumer<string, byte[]> consumer, CancellationToken stoppingToken)
     {
         var clock = Stopwatch.StartNew();
-        while (_batch.Count < _options.MaxBatchSize && !stoppingToken.IsCancellationRequested)
+        var previous = BatchPoll.Item;
+        while (!stoppingToken.IsCancellationRequested)
         {
-            var timeout = _batch.Count == 0 ? IdlePoll : _options.MaxBatchWait - clock.Elapsed;
-            if (timeout < TimeSpan.Zero) break;
+            var next = _batch.Count == 0 ? IdlePoll : _batcher.NextPoll(_batch.Count, clock.Elapsed, previous);
+            if (next is not { } timeout) break;
             ConsumeResult<string, byte[]>? result;
             try
             {
@@ -111,11 +114,8 @@ public sealed class ScorerWorker(
                 continue;
             }
             _lastConsumeError = ErrorCode.NoError;
-            if (result is null)
-            {
-                if (_batch.Count > 0) break;
-                continue;
-            }
+            previous = DynamicBatcher.Outcome(result is not null, timeout);
+            if (result is null) continue; // idle, or the policy decides on the next turn
             if (result.IsPartitionEOF) continue;
             if (_batch.Count == 0) clock.Restart();
             _batch.Add(result);

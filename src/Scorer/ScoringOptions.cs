@@ -11,9 +11,17 @@ public sealed class ScoringOptions
     [Range(1, 100_000, ErrorMessage = "Scoring:MaxBatchSize must be between 1 and 100000.")]
     public int MaxBatchSize { get; set; } = 256;
 
-    /// <summary>Longest a batch waits for more signals after its first one arrived.</summary>
+    /// <summary>Longest a batch may wait for more signals after its first one arrived (a bound: see <see cref="ArrivalGap"/>).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "Scoring:MaxBatchWait must be between 00:00:00 and 00:01:00.")]
-    public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromMilliseconds(50);
+    public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>Once the input is drained a batch of at least this many signals is scored at once; a smaller one waits for more only while signals keep arriving.</summary>
+    [Range(1, 100_000, ErrorMessage = "Scoring:PreferredBatchSize must be between 1 and 100000.")]
+    public int PreferredBatchSize { get; set; } = 64;
+
+    /// <summary>How long a drained, below-preferred batch waits for one more signal before it is scored (0: never waits).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01", ErrorMessage = "Scoring:ArrivalGap must be between 00:00:00 and 00:00:01.")]
+    public TimeSpan ArrivalGap { get; set; } = TimeSpan.FromMilliseconds(1);
 
     /// <summary>Length of each recommendation list.</summary>
     [Range(1, 1000, ErrorMessage = "Scoring:TopK must be between 1 and 1000.")]

@@ -62,7 +62,7 @@ internal sealed class DemoRunner(DemoOptions options)
             ["Scoring:ModelPollInterval"] = "00:00:05",
             // Plain librdkafka keys, as any deployment would set them: the embedded broker answers an empty fetch only
             // after the full fetch.wait.max.ms (500 ms by default), which would dominate every hop's latency here.
-            ["Kafka:Consumer:fetch.wait.max.ms"] = "20",
+            ["Kafka:Consumer:fetch.wait.max.ms"] = "5",
             ["Kafka:Consumer:session.timeout.ms"] = "6000",
         });
         builder.Logging.ClearProviders();

@@ -27,7 +27,8 @@ public sealed class PointwiseFeedForward : Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var hidden = dropout.forward(dense_2.forward(activation.forward(dense_1.forward(input))));
+        var hidden = dense_2.forward(activation.forward(dense_1.forward(input)));
+        if (training) hidden = dropout.forward(hidden); // eval: identity, not worth a native call per batch
         return layer_norm.forward(hidden.add(input, Scalars.One)).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -18,6 +19,7 @@ public sealed class SasRec : Module<Tensor, Tensor>
     private readonly LayerNorm layer_norm;
     private readonly Dropout dropout;
     private readonly ModuleList<TransformerBlock> blocks;
+    private readonly ConcurrentDictionary<(long Length, DeviceType Type, int Index), Tensor> _causalMasks = new();
 
     public SasRec(SasRecConfig config) : base(nameof(SasRec))
     {
@@ -57,12 +59,9 @@ public sealed class SasRec : Module<Tensor, Tensor>
     public override Tensor forward(Tensor itemSeq)
     {
         using var scope = NewDisposeScope();
-        long length = itemSeq.shape[1];
-        if (length > Config.MaxLength)
-            throw new ArgumentException($"Sequences of length {length} exceed the model's maximum {Config.MaxLength}.", nameof(itemSeq));
-        var positions = arange(length, dtype: ScalarType.Int64, device: itemSeq.device).unsqueeze(0);
-        var hidden = dropout.forward(layer_norm.forward(item_embedding.forward(itemSeq).add(position_embedding.forward(positions), Scalars.One)));
-        var mask = AttentionMask(itemSeq);
+        var padding = Padding(itemSeq);
+        var hidden = Embed(itemSeq);
+        var mask = padding is null ? null : CausalMask(itemSeq.shape[1], itemSeq.device).masked_fill(padding, Scalars.Blocked);
         foreach (var block in blocks)
         {
             hidden = block.forward(hidden, mask);
@@ -79,28 +78,65 @@ public sealed class SasRec : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         long b = itemSeq.shape[0], length = itemSeq.shape[1];
-        if (length > Config.MaxLength)
-            throw new ArgumentException($"Sequences of length {length} exceed the model's maximum {Config.MaxLength}.", nameof(itemSeq));
-        var positions = arange(length, dtype: ScalarType.Int64, device: itemSeq.device).unsqueeze(0);
-        var hidden = dropout.forward(layer_norm.forward(item_embedding.forward(itemSeq).add(position_embedding.forward(positions), Scalars.One)));
-        var mask = AttentionMask(itemSeq);
+        var padding = Padding(itemSeq);
+        var hidden = Embed(itemSeq);
+        var mask = padding is null ? null : CausalMask(length, itemSeq.device).masked_fill(padding, Scalars.Blocked);
         for (int i = 0; i < blocks.Count - 1; i++) hidden = blocks[i].forward(hidden, mask);
-        var last = lengths.sub(Scalars.One).view(-1, 1, 1).expand(-1, 1, Config.Dim);
-        var query = hidden.gather(1, last);
+        // Without padding every row's last real position is the last column: a view instead of a gather.
+        var query = padding is null
+            ? hidden.narrow(1, length - 1, 1)
+            : hidden.gather(1, lengths.sub(Scalars.One).view(-1, 1, 1).expand(-1, 1, Config.Dim));
         // The last real position may attend to every real key (all are at or before it): the padding mask alone.
-        var keyMask = where(itemSeq.ne(Scalars.Zero).view(b, 1, 1, length), zeros(1, device: itemSeq.device), full(1, Scalars.Blocked, device: itemSeq.device));
+        var keyMask = padding is null ? null : zeros(b, 1, 1, length, device: itemSeq.device).masked_fill_(padding, Scalars.Blocked);
         return blocks[blocks.Count - 1].ForwardAt(query, hidden, keyMask).squeeze(1).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Causal AND key-not-padding, as an additive [B, 1, L, L] mask.</summary>
-    private static Tensor AttentionMask(Tensor itemSeq)
+    /// <summary>
+    /// Prepares an eval-mode model that will only be scored from now on (what <see cref="Scoring.PopSteerModel"/>
+    /// loads): per-call work that depends only on the weights (the stacked Q/K/V weights) is done once here.
+    /// Training it afterwards is not supported; training mode ignores what was frozen.
+    /// </summary>
+    public void Freeze()
+    {
+        eval();
+        foreach (var block in blocks) block.Freeze();
+    }
+
+    // Item plus position embedding, LayerNorm, dropout (training only). The positions are a view of the table.
+    private Tensor Embed(Tensor itemSeq)
     {
         long length = itemSeq.shape[1];
-        using var causal = ones(length, length, dtype: ScalarType.Bool, device: itemSeq.device).tril();
-        using var keys = itemSeq.ne(Scalars.Zero).view(itemSeq.shape[0], 1, 1, length);
-        using var allowed = keys.logical_and(causal);
-        using var zero = zeros(1, dtype: ScalarType.Float32, device: itemSeq.device);
-        using var blocked = full(1, Scalars.Blocked, dtype: ScalarType.Float32, device: itemSeq.device);
-        return where(allowed, zero, blocked);
+        if (length > Config.MaxLength)
+            throw new ArgumentException($"Sequences of length {length} exceed the model's maximum {Config.MaxLength}.", nameof(itemSeq));
+        var hidden = layer_norm.forward(item_embedding.forward(itemSeq).add(position_embedding.weight!.narrow(0, 0, length), Scalars.One));
+        return training ? dropout.forward(hidden) : hidden;
+    }
+
+    /// <summary>[B, 1, 1, L] true where the key is padding, or null when no row has any (then plain causal attention).</summary>
+    private static Tensor? Padding(Tensor itemSeq)
+    {
+        var padding = itemSeq.eq(Scalars.Zero);
+        if (!padding.any().item<bool>()) return null;
+        return padding.view(itemSeq.shape[0], 1, 1, itemSeq.shape[1]);
+    }
+
+    /// <summary>RecBole's causal part as an additive [L, L] mask (0 on and below the diagonal, -10000 above), one per length and device.</summary>
+    private Tensor CausalMask(long length, Device device) =>
+        _causalMasks.GetOrAdd((length, device.type, device.index), _ =>
+        {
+            using var allowed = ones(length, length, dtype: ScalarType.Bool, device: device).tril();
+            using var zero = zeros(1, dtype: ScalarType.Float32, device: device);
+            using var blocked = full(1, Scalars.Blocked, dtype: ScalarType.Float32, device: device);
+            return where(allowed, zero, blocked).DetachFromDisposeScope();
+        });
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            foreach (var mask in _causalMasks.Values) mask.Dispose();
+            _causalMasks.Clear();
+        }
+        base.Dispose(disposing);
     }
 }

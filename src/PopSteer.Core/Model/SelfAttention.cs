@@ -7,67 +7,108 @@ namespace PopSteer.Core.Model;
 
 /// <summary>
 /// RecBole's MultiHeadAttention: softmax(Q K^T / sqrt(d_h) + mask) V, then dense, dropout and a post-LN residual.
+/// Q, K and V come from ONE matmul over the stacked weights [W_q; W_k; W_v] and the attention is libtorch's fused
+/// scaled_dot_product_attention: the same function in fewer, larger kernels. The three Linear layers stay as they
+/// are, so saved models, parameter names and the optimizer see no change.
 /// </summary>
-public sealed class SelfAttention : Module<Tensor, Tensor, Tensor>
+public sealed class SelfAttention : Module<Tensor, Tensor?, Tensor>
 {
+    private readonly int _dim;
     private readonly int _heads;
     private readonly int _headDim;
-    private readonly Scalar _scale;
     private readonly Linear query;
     private readonly Linear key;
     private readonly Linear value;
     private readonly Linear dense;
-    private readonly Dropout attn_dropout;
     private readonly Dropout out_dropout;
     private readonly LayerNorm layer_norm;
+    private readonly double _attentionDropout;
+    // Set by Freeze(): the stacked weights, built once for a model that is only ever scored.
+    private Tensor? _frozenWeight;
+    private Tensor? _frozenBias;
 
     public SelfAttention(int dim, int heads, double dropout, double attentionDropout, double eps) : base(nameof(SelfAttention))
     {
+        _dim = dim;
         _heads = heads;
         _headDim = dim / heads;
-        _scale = Math.Sqrt(_headDim).ToScalar(); // a field: kept alive as long as the layer (see Scalars)
+        _attentionDropout = attentionDropout;
         query = Linear(dim, dim);
         key = Linear(dim, dim);
         value = Linear(dim, dim);
         dense = Linear(dim, dim);
-        attn_dropout = Dropout(attentionDropout);
         out_dropout = Dropout(dropout);
         layer_norm = LayerNorm(dim, eps);
         RegisterComponents();
     }
 
     /// <param name="input">[B, L, d]</param>
-    /// <param name="mask">Additive mask broadcastable to [B, heads, L, L]: 0 where attention is allowed, a large negative number elsewhere.</param>
-    public override Tensor forward(Tensor input, Tensor mask)
+    /// <param name="mask">Additive mask broadcastable to [B, heads, L, L] (0 where attention is allowed, a large negative number elsewhere), or null for plain causal attention.</param>
+    public override Tensor forward(Tensor input, Tensor? mask)
     {
         using var scope = NewDisposeScope();
         long b = input.shape[0], l = input.shape[1];
-        var q = SplitHeads(query.forward(input), b, l);
-        var k = SplitHeads(key.forward(input), b, l);
-        var v = SplitHeads(value.forward(input), b, l);
-        var attention = q.matmul(k.transpose(-1, -2)).div(_scale).add(mask, Scalars.One);
-        var probs = attn_dropout.forward(attention.softmax(-1));
-        var context = probs.matmul(v).permute(0, 2, 1, 3).reshape(b, l, _heads * _headDim);
-        var output = layer_norm.forward(out_dropout.forward(dense.forward(context)).add(input, Scalars.One));
-        return output.MoveToOuterDisposeScope();
+        var (weight, bias) = Stacked();
+        // [B, L, 3d] -> [3, B, heads, L, d_h]: q, k and v as views of one matmul's output.
+        var qkv = nn.functional.linear(input, weight, bias).view(b, l, 3, _heads, _headDim).permute(2, 0, 3, 1, 4);
+        var context = Attention(qkv[0], qkv[1], qkv[2], mask, causal: mask is null);
+        return Output(context, input, b, l).MoveToOuterDisposeScope();
     }
 
     /// <summary>
     /// The same layer for one query per row: <paramref name="query"/> [B, 1, d] attends over <paramref name="keys"/>
-    /// [B, L, d]. Scoring needs only the last position of the last block, so the other queries are never computed.
+    /// [B, L, d] (<paramref name="mask"/> [B, 1, 1, L] additive, or null when no key is padding). Scoring needs only the
+    /// last position of the last block, so the other queries are never computed.
     /// </summary>
-    public Tensor Attend(Tensor query, Tensor keys, Tensor mask)
+    public Tensor Attend(Tensor query, Tensor keys, Tensor? mask)
     {
         using var scope = NewDisposeScope();
         long b = keys.shape[0], l = keys.shape[1];
-        var q = SplitHeads(this.query.forward(query), b, 1);
-        var k = SplitHeads(key.forward(keys), b, l);
-        var v = SplitHeads(value.forward(keys), b, l);
-        var attention = q.matmul(k.transpose(-1, -2)).div(_scale).add(mask, Scalars.One);
-        var probs = attn_dropout.forward(attention.softmax(-1));
-        var context = probs.matmul(v).permute(0, 2, 1, 3).reshape(b, 1, _heads * _headDim);
-        return layer_norm.forward(out_dropout.forward(dense.forward(context)).add(query, Scalars.One)).MoveToOuterDisposeScope();
+        var (weight, bias) = Stacked();
+        var q = nn.functional.linear(query, weight.narrow(0, 0, _dim), bias.narrow(0, 0, _dim)).view(b, 1, _heads, _headDim).transpose(1, 2);
+        var kv = nn.functional.linear(keys, weight.narrow(0, _dim, 2 * _dim), bias.narrow(0, _dim, 2 * _dim)).view(b, l, 2, _heads, _headDim).permute(2, 0, 3, 1, 4);
+        var context = Attention(q, kv[0], kv[1], mask, causal: false);
+        return Output(context, query, b, 1).MoveToOuterDisposeScope();
     }
 
-    private Tensor SplitHeads(Tensor x, long b, long l) => x.view(b, l, _heads, _headDim).permute(0, 2, 1, 3);
+    /// <summary>
+    /// For a model that is only scored from now on: keeps [W_q; W_k; W_v] stacked once instead of per call.
+    /// The module must not be trained or have its weights replaced afterwards (<see cref="SasRec.Freeze"/> is the caller).
+    /// </summary>
+    internal void Freeze()
+    {
+        using var _ = no_grad();
+        _frozenWeight?.Dispose();
+        _frozenBias?.Dispose();
+        _frozenWeight = cat([query.weight!, key.weight!, value.weight!], 0).DetachFromDisposeScope();
+        _frozenBias = cat([query.bias!, key.bias!, value.bias!], 0).DetachFromDisposeScope();
+    }
+
+    private (Tensor Weight, Tensor Bias) Stacked() =>
+        !training && _frozenWeight is not null && _frozenBias is not null
+            ? (_frozenWeight, _frozenBias)
+            // Training (or not frozen): stacked per call, so gradients reach the three layers and a weight update is never stale.
+            : (cat([query.weight!, key.weight!, value.weight!], 0), cat([query.bias!, key.bias!, value.bias!], 0));
+
+    // softmax(q k^T / sqrt(d_h) + mask) v, with attention dropout on the probabilities while training.
+    private Tensor Attention(Tensor q, Tensor k, Tensor v, Tensor? mask, bool causal) =>
+        nn.functional.scaled_dot_product_attention(q, k, v, mask, training ? _attentionDropout : 0.0, causal);
+
+    private Tensor Output(Tensor context, Tensor residual, long b, long l)
+    {
+        var merged = context.transpose(1, 2).reshape(b, l, _dim);
+        var projected = dense.forward(merged);
+        if (training) projected = out_dropout.forward(projected);
+        return layer_norm.forward(projected.add(residual, Scalars.One));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _frozenWeight?.Dispose();
+            _frozenBias?.Dispose();
+        }
+        base.Dispose(disposing);
+    }
 }

@@ -5,7 +5,7 @@ using static TorchSharp.torch.nn;
 namespace PopSteer.Core.Model;
 
 /// <summary>One post-LN transformer layer as in RecBole: self-attention then the point-wise feed-forward.</summary>
-public sealed class TransformerBlock : Module<Tensor, Tensor, Tensor>
+public sealed class TransformerBlock : Module<Tensor, Tensor?, Tensor>
 {
     private readonly SelfAttention attention;
     private readonly PointwiseFeedForward feed_forward;
@@ -17,16 +17,18 @@ public sealed class TransformerBlock : Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor input, Tensor mask)
+    public override Tensor forward(Tensor input, Tensor? mask)
     {
         using var attended = attention.forward(input, mask);
         return feed_forward.forward(attended);
     }
 
     /// <summary>The block's output at one position per row (<paramref name="query"/> [B, 1, d]) given all inputs [B, L, d].</summary>
-    public Tensor ForwardAt(Tensor query, Tensor input, Tensor mask)
+    public Tensor ForwardAt(Tensor query, Tensor input, Tensor? mask)
     {
         using var attended = attention.Attend(query, input, mask);
         return feed_forward.forward(attended);
     }
+
+    internal void Freeze() => attention.Freeze();
 }

@@ -18,6 +18,7 @@ public sealed class PopSteerModel : IDisposable
     private readonly TopKSae _sae;
     private readonly Device _device;
     private readonly ConcurrentDictionary<(double Alpha, int Neurons, SigmaSource Sigma), (SteeringPlan Plan, Tensor Shift)> _plans = new();
+    private readonly Tensor _scoreBias;
     private bool _disposed;
 
     private PopSteerModel(string directory, ModelManifest manifest, SasRec sasRec, TopKSae sae, NeuronStats neurons, PopularityGroups groups, Device device)
@@ -30,8 +31,14 @@ public sealed class PopSteerModel : IDisposable
         Neurons = neurons;
         Groups = groups;
         _device = device;
-        _sasRec.to(device).eval();
+        _sasRec.to(device);
+        _sasRec.Freeze();
         _sae.to(device).eval();
+        // Added to every score row: -inf for column 0 (padding, never recommended), 0 elsewhere, so the item-score
+        // matmul and the masking are one addmm.
+        var bias = new float[_sasRec.ItemEmbeddings.shape[0]];
+        bias[0] = float.NegativeInfinity;
+        _scoreBias = tensor(bias, device: device).DetachFromDisposeScope();
     }
 
     /// <summary>Verifies every file's SHA-256 and every parameter shape, then loads. Throws <see cref="ModelFormatException"/>.</summary>
@@ -96,8 +103,7 @@ public sealed class PopSteerModel : IDisposable
             ScoringMethod.PopSteer => _sae.Reconstruct(userVectors, ShiftFor(plan ?? throw new ArgumentNullException(nameof(plan), "PopSteer scoring needs a steering plan (PlanFor(alpha, neurons))."))),
             _ => throw new ArgumentOutOfRangeException(nameof(method), method, "unknown scoring method"),
         };
-        var scores = x.matmul(_sasRec.ItemEmbeddings.t());
-        scores.select(1, 0).fill_(Scalars.NegativeInfinity);
+        var scores = _scoreBias.addmm(x, _sasRec.ItemEmbeddings.t());
         if (scores.device_type != DeviceType.CPU) scores = scores.cpu();
         return scores.MoveToOuterDisposeScope();
     }
@@ -198,6 +204,7 @@ public sealed class PopSteerModel : IDisposable
         _disposed = true;
         foreach (var (_, shift) in _plans.Values) shift.Dispose();
         _plans.Clear();
+        _scoreBias.Dispose();
         _sasRec.Dispose();
         _sae.Dispose();
     }

@@ -8,7 +8,8 @@ using PopSteer.Streaming.Observability;
 namespace PopSteer.Streaming.Kafka;
 
 /// <summary>
-/// Builds every Kafka client from <see cref="KafkaOptions"/>. Layers, later wins: bootstrap servers, Kafka:Client,
+/// Builds every Kafka client from <see cref="KafkaOptions"/>. Layers, later wins: bootstrap servers, latency-first
+/// defaults (Nagle off, linger.ms 1, fetch.wait.max.ms 5; docs/speed.md), Kafka:Client,
 /// Kafka:Producer or Kafka:Consumer, the guarantees this project relies on (idempotent producer with acks=all;
 /// consumers with manual commits), then the caller's per-use settings (group id, client id, ...).
 /// librdkafka's log and error callbacks go to <see cref="ILogger"/>.
@@ -34,6 +35,10 @@ public sealed class KafkaClientFactory
     public ProducerConfig ProducerConfig(Action<ProducerConfig>? configure = null)
     {
         var config = new ProducerConfig { BootstrapServers = _options.BootstrapServers };
+        ApplyLatencyDefaults(config);
+        // Latency, not throughput, by default: a message waits at most 1 ms for others to share its request (librdkafka's
+        // own default is 5 ms). docs/speed.md gives the throughput profile (linger.ms 10-20, compression) as config keys.
+        config.LingerMs = 1;
         Apply(config, _options.Client);
         Apply(config, _options.Producer);
         // No duplicates and no reordering on retries, and a write is acknowledged only when the in-sync replicas have it.
@@ -47,6 +52,12 @@ public sealed class KafkaClientFactory
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(groupId);
         var config = new ConsumerConfig { BootstrapServers = _options.BootstrapServers };
+        ApplyLatencyDefaults(config);
+        // A broker answers a fetch with nothing to return after fetch.wait.max.ms (librdkafka: 500 ms). A real broker
+        // answers early when data arrives, but the embedded mock cluster does not, so each hop could wait that long:
+        // 5 ms bounds it. fetch.min.bytes stays 1 (answer as soon as anything is there).
+        config.FetchWaitMaxMs = 5;
+        config.FetchMinBytes = 1;
         Apply(config, _options.Client);
         Apply(config, _options.Consumer);
         config.GroupId = groupId;
@@ -102,6 +113,13 @@ public sealed class KafkaClientFactory
             .SetLogHandler((_, m) => Log(m))
             .SetErrorHandler((_, e) => LogError("admin", e))
             .Build();
+
+    // Defaults only: Kafka:Client, Kafka:Producer and Kafka:Consumer keys applied afterwards override every one.
+    private static void ApplyLatencyDefaults(ClientConfig config)
+    {
+        // Small requests go out at once instead of waiting for Nagle's algorithm to coalesce them (up to 40 ms with delayed ACKs).
+        config.SocketNagleDisable = true;
+    }
 
     private static void Apply(ClientConfig config, Dictionary<string, string> keys)
     {
