@@ -45,6 +45,7 @@ public static class ScorerServiceCollectionExtensions
         services.TryAddSingleton<ModelHolder>();
         services.TryAddSingleton<SteeringControl>();
         services.TryAddSingleton<BatchScorer>();
+        services.TryAddSingleton<PoisonBatchIsolator>();
         services.AddHostedService<ModelWatcher>();
         services.AddHostedService<ScorerWorker>();
         return services;

@@ -12,6 +12,7 @@ public sealed class SteeringControl(IOptionsMonitor<SteeringOptions> monitor, Sc
 {
     private (double Alpha, int? Neurons)? _lastGood;
     private string? _lastRefusal;
+    private string? _lastClamp;
 
     /// <summary>The start-up check: a bad initial value stops the service with a message naming the key.</summary>
     public static void ValidateAtStartup(SteeringOptions options)
@@ -56,6 +57,20 @@ public sealed class SteeringControl(IOptionsMonitor<SteeringOptions> monitor, Sc
             int? neurons = good.Neurons is { } n ? Math.Min(n, model.Model.SaeWidth) : null;
             return TryPlan(model, good.Alpha, neurons, out _)
                 ?? throw new InvalidOperationException("The last good steering value no longer fits the model.");
+        }
+        // Nothing good yet: typically Steering:Neurons above this model's SAE width at start-up (a ConfigMap written
+        // for a wider model). Serve the wanted alpha on all of this model's neurons rather than stop serving.
+        if (wanted.BindingError is null && double.IsFinite(wanted.Alpha) && wanted.Alpha >= 0 && wanted.Neurons is > 0)
+        {
+            int width = model.Model.SaeWidth;
+            var clamped = TryPlan(model, wanted.Alpha, Math.Min(wanted.Neurons.Value, width), out _);
+            if (clamped is not null)
+            {
+                var note = $"Steering:Neurons = {wanted.Neurons} exceeds the SAE width {width} of model {model.Version}: steering all {width} neurons at alpha = {wanted.Alpha} until it is fixed";
+                if (note != _lastClamp) logger.LogError("{Message}", note);
+                _lastClamp = note;
+                return clamped;
+            }
         }
         throw new InvalidOperationException("No valid steering value has been configured yet (see the Steering section).");
     }

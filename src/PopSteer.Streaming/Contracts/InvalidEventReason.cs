@@ -23,4 +23,6 @@ public enum InvalidEventReason
     InvalidWeight,
     MissingKey,
     KeyMismatch,
+    /// <summary>The Scorer could not score or publish this user after <c>Scoring:MaxBatchAttempts</c> attempts and alone (the reason says why).</summary>
+    ScoringFailed,
 }
