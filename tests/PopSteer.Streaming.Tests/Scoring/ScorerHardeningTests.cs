@@ -69,21 +69,8 @@ public sealed class ScorerHardeningTests(RedisServerFixture redis, KafkaFixture 
             UserId = u, LastEventId = $"{u}-{at.ToUnixTimeMilliseconds()}", LastItemId = "i1", EventTimestamp = at, EnqueuedAt = DateTimeOffset.UtcNow,
         }));
 
-    private List<T> ReadUntil<T>(string topic, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, Func<IReadOnlyList<T>, bool> done)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (true)
-        {
-            try
-            {
-                return KafkaTestClient.ConsumeValuesUntil(kafka.BootstrapServers, topic, type, done, deadline - DateTime.UtcNow);
-            }
-            catch (Confluent.Kafka.ConsumeException e) when (e.Error.Code == Confluent.Kafka.ErrorCode.UnknownTopicOrPart && DateTime.UtcNow < deadline)
-            {
-                Thread.Sleep(200);
-            }
-        }
-    }
+    private List<T> ReadUntil<T>(string topic, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, Func<IReadOnlyList<T>, bool> done) =>
+        KafkaTestClient.ConsumeValuesOnceCreated(kafka.BootstrapServers, topic, type, done, Patience);
 
     private List<Recommendation> Recommendations(Func<IReadOnlyList<Recommendation>, bool> done) =>
         ReadUntil(_settings["Kafka:Topics:Recommendations"], ScorerJsonContext.Default.Recommendation, done);
