@@ -88,6 +88,9 @@ public sealed class BatchScorer(IOptions<ScoringOptions> options)
             EnqueuedAt = user.EnqueuedAt,
             BatchId = batchId,
             Fallback = fallback,
+            IdempotencyKey = user.Trigger is { } t
+                ? Recommendation.IdempotencyKeyFor(user.UserId, t.Topic, t.Partition.Value, t.Offset.Value, model.Version)
+                : null,
         };
         return new ScoredUser(recommendation, ids);
     }

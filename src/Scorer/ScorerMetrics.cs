@@ -19,6 +19,9 @@ public sealed class ScorerMetrics : IDisposable
     private readonly Counter<long> _failedBatches;
     private readonly Counter<long> _steeringRefused;
     private readonly Counter<long> _modelsRefused;
+    private readonly Counter<long> _isolatedBatches;
+    private readonly Counter<long> _poisoned;
+    private readonly Counter<long> _modelFallbacks;
     private readonly Histogram<double> _batchDuration;
     private readonly Histogram<double> _latency;
     private readonly Histogram<int> _batchSize;
@@ -45,6 +48,9 @@ public sealed class ScorerMetrics : IDisposable
         _failedBatches.Add(0);
         _steeringRefused.Add(0);
         _modelsRefused.Add(0);
+        _isolatedBatches = _meter.CreateCounter<long>("popsteer.scorer.batches_isolated", "{batch}", "Batches scored user by user after Scoring:MaxBatchAttempts failed attempts.");
+        _poisoned = _meter.CreateCounter<long>("popsteer.scorer.users_dead_lettered", "{user}", "Users that could not be scored or published even alone: dead-lettered with the reason.");
+        _modelFallbacks = _meter.CreateCounter<long>("popsteer.scorer.model_fallbacks", "{version}", "Times an older verified version was loaded because `current` was refused and nothing was serving.");
         _batchDuration = _meter.CreateHistogram<double>("popsteer.scorer.batch.duration", "ms", "From batch assembled to offsets committed.");
         _latency = _meter.CreateHistogram<double>("popsteer.scorer.latency", "ms", "Event entering Kafka to its recommendation being delivered and committed.");
         _stage = _meter.CreateHistogram<double>("popsteer.scorer.stage.duration", "ms", "Time per batch stage (tag stage = read, score, publish, commit).");
@@ -97,6 +103,12 @@ public sealed class ScorerMetrics : IDisposable
     public double AppliedAlpha => Volatile.Read(ref _appliedAlpha);
 
     public void ModelRefused() => _modelsRefused.Add(1);
+
+    public void BatchIsolated() => _isolatedBatches.Add(1);
+
+    public void UserDeadLettered() => _poisoned.Add(1);
+
+    public void ModelFallback() => _modelFallbacks.Add(1);
 
     public void Dispose() => _meter.Dispose();
 }

@@ -52,6 +52,7 @@ public static class ScorerServiceCollectionExtensions
         services.AddPopSteerHealth(configuration)
             .AddConsumerLoop("scorer", sp => sp.GetRequiredService<IOptions<ScoringOptions>>().Value.GroupId)
             .AddCheck<ModelLoadedHealthCheck>("scorer-model", tags: [PopSteer.Streaming.Observability.HealthTags.Ready]);
+        services.TryAddSingleton<PoisonBatchIsolator>();
         services.AddHostedService<ModelWatcher>();
         services.AddHostedService<ScorerWorker>();
         return services;

@@ -16,7 +16,9 @@ namespace PopSteer.Scorer;
 /// The scoring loop: users-changed signals -> micro-batch -> one pipelined Redis read -> one model call -> publish
 /// recommendations -> wait for every delivery report -> commit. One Kafka consumer for the process's life, on its own
 /// thread; <see cref="ExecuteAsync"/> returns that thread's task, so host shutdown waits for the batch in hand to be
-/// published and committed. A failed batch is not committed: its partitions are rewound and it is consumed again.
+/// published and committed. A failed batch is not committed: its partitions are rewound and it is consumed again;
+/// after <c>Scoring:MaxBatchAttempts</c> non-transient failures it is scored user by user and the users that still
+/// fail are dead-lettered (<see cref="BatchFailurePolicy"/>, <see cref="PoisonBatchIsolator"/>).
 /// </summary>
 public sealed class ScorerWorker(
     KafkaClientFactory kafka,
@@ -24,6 +26,7 @@ public sealed class ScorerWorker(
     ModelHolder models,
     SteeringControl steering,
     BatchScorer scorer,
+    PoisonBatchIsolator isolator,
     ScorerMetrics metrics,
     ShadowSample shadow,
     StreamingResilience resilience,
@@ -38,6 +41,7 @@ public sealed class ScorerWorker(
     private readonly DynamicBatcher _batcher = new(options.Value.MaxBatchSize, options.Value.PreferredBatchSize, options.Value.MaxBatchWait, options.Value.ArrivalGap);
     private readonly string _instance = Guid.NewGuid().ToString("N")[..8];
     private readonly List<ConsumeResult<string, byte[]>> _batch = [];
+    private readonly BatchFailurePolicy _failures = new(options.Value.MaxBatchAttempts);
     private long _batchNumber;
     private ErrorCode _lastConsumeError = ErrorCode.NoError;
 
@@ -61,6 +65,17 @@ public sealed class ScorerWorker(
         catch (OperationCanceledException)
         {
             return;
+        }
+        // Check the configured steering against the model now, not at the first signal: a value the model cannot
+        // use (N wider than its SAE) is reported, and what will be served instead is said, before any traffic.
+        try
+        {
+            var first = steering.Resolve(models.AcquireForBatch());
+            logger.LogInformation("Scorer {Instance} serving model {Version} with alpha = {Alpha}, N = {Neurons}", _instance, models.ServingVersion, first.Alpha, first.Neurons);
+        }
+        catch (InvalidOperationException e)
+        {
+            logger.LogError("Scorer {Instance}: {Error}", _instance, e.Message);
         }
 
         var topics = kafka.Topics;
@@ -130,19 +145,41 @@ public sealed class ScorerWorker(
         {
             var model = models.AcquireForBatch();
             var active = steering.Resolve(model);
-            var (users, invalid) = Distinct(_batch);
+            var (users, invalid, signalsOf) = Distinct(_batch);
             var stage = Stopwatch.GetTimestamp();
-            var stored = sequences.ReadManyAsync(users.Select(u => u.UserId).ToArray()).GetAwaiter().GetResult();
-            stage = Lap("read", stage);
-            var scored = scorer.Score(model, active, users, stored, batchId, DateTimeOffset.UtcNow);
-            stage = Lap("score", stage);
+            var deadLetters = invalid.Select(i => ScorerDeadLetters.For(i.Result, InvalidEventReason.MalformedJson, i.Reason, _options.DeadLetterMaxPayloadBytes)).ToList();
+            Message<string, byte[]> ToMessage(ScoredUser s) => new() { Key = s.Recommendation.UserId, Value = ScorerJsonContext.Serialize(s.Recommendation) };
 
-            var deliveries = new List<Task>(scored.Count + invalid.Count);
-            foreach (var s in scored)
-                deliveries.Add(Produce(producer, recommendationsTopic,
-                    new Message<string, byte[]> { Key = s.Recommendation.UserId, Value = ScorerJsonContext.Serialize(s.Recommendation) }));
-            foreach (var (result, reason) in invalid)
-                deliveries.Add(Produce(producer, deadLetterTopic, DeadLetterFor(result, reason)));
+            IReadOnlyList<ScoredUser> scored;
+            var deliveries = new List<Task>(users.Count + invalid.Count);
+            if (_failures.Isolating)
+            {
+                // This batch failed every attempt: find the users that cannot be served and set only them aside.
+                metrics.BatchIsolated();
+                logger.LogWarning("Batch {Batch}: {Failures} attempts failed; scoring its {Users} users one by one", batchId, _failures.Failures, users.Count);
+                var (published, failed) = isolator.ScoreOneByOne(model, active, users, batchId,
+                    s => Produce(producer, recommendationsTopic, ToMessage(s)));
+                foreach (var (user, reason) in failed)
+                {
+                    metrics.UserDeadLettered();
+                    logger.LogError("User {User} dead-lettered: cannot be scored or published ({Reason})", user.UserId, reason);
+                    var why = $"Scoring user '{user.UserId}' failed {_failures.Failures} times with its batch and once alone: {reason}";
+                    deadLetters.AddRange(signalsOf[user.UserId].Select(r => ScorerDeadLetters.For(r, InvalidEventReason.ScoringFailed, why, _options.DeadLetterMaxPayloadBytes)));
+                }
+                scored = published;
+                stage = Lap("score", stage);
+            }
+            else
+            {
+                var stored = sequences.ReadManyAsync(users.Select(u => u.UserId).ToArray()).GetAwaiter().GetResult();
+                stage = Lap("read", stage);
+                scored = scorer.Score(model, active, users, stored, batchId, DateTimeOffset.UtcNow);
+                stage = Lap("score", stage);
+                foreach (var s in scored)
+                    deliveries.Add(Produce(producer, recommendationsTopic, ToMessage(s)));
+            }
+            foreach (var letter in deadLetters)
+                deliveries.Add(Produce(producer, deadLetterTopic, letter));
             // Commit only what is delivered: every report must be in before the offsets move.
             Task.WhenAll(deliveries).GetAwaiter().GetResult();
             stage = Lap("publish", stage);
@@ -153,6 +190,7 @@ public sealed class ScorerWorker(
                 .ToArray();
             if (offsets.Length > 0) resilience.Kafka.Execute(() => consumer.Commit(offsets));
             Lap("commit", stage);
+            _failures.Succeeded();
 
             if (model.Version != metrics.ModelVersion) metrics.Served.Reset(model.Model.Groups);
 
@@ -170,7 +208,13 @@ public sealed class ScorerWorker(
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             metrics.BatchFailed();
-            logger.LogError(e, "Batch {Batch} of {Signals} signals failed; nothing committed, it will be consumed again", batchId, _batch.Count);
+            bool transient = _failures.Failed(e);
+            if (transient)
+                logger.LogError(e, "Batch {Batch} of {Signals} signals failed (transient); nothing committed, it will be consumed again", batchId, _batch.Count);
+            else
+                logger.LogError(e, "Batch {Batch} of {Signals} signals failed (attempt {Attempt} of {Max}); nothing committed, it will be consumed again{Then}",
+                    batchId, _batch.Count, _failures.Failures, _options.MaxBatchAttempts,
+                    _failures.Isolating ? ", then scored user by user" : "");
             return false;
         }
     }
@@ -184,13 +228,17 @@ public sealed class ScorerWorker(
     private Task Produce(IProducer<string, byte[]> producer, string topic, Message<string, byte[]> message) =>
         resilience.Kafka.ExecuteAsync(async ct => { await producer.ProduceAsync(topic, message, ct); }).AsTask();
 
-    /// <summary>One entry per user (the newest signal wins); signals that are not valid JSON go to the dead letter topic.</summary>
-    private static (List<UserSignal> Users, List<(ConsumeResult<string, byte[]> Result, string Reason)> Invalid) Distinct(
+    /// <summary>
+    /// One entry per user (the newest signal wins, and names the trigger); signals that are not valid JSON go to the
+    /// dead letter topic. <c>SignalsOf</c> keeps every signal of each user, to dead-letter them all if the user fails.
+    /// </summary>
+    private static (List<UserSignal> Users, List<(ConsumeResult<string, byte[]> Result, string Reason)> Invalid, Dictionary<string, List<ConsumeResult<string, byte[]>>> SignalsOf) Distinct(
         List<ConsumeResult<string, byte[]>> batch)
     {
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         var users = new List<UserSignal>(batch.Count);
         var invalid = new List<(ConsumeResult<string, byte[]>, string)>();
+        var signalsOf = new Dictionary<string, List<ConsumeResult<string, byte[]>>>(StringComparer.Ordinal);
         foreach (var result in batch)
         {
             UserChanged? signal;
@@ -200,8 +248,10 @@ public sealed class ScorerWorker(
                     ? JsonSerializer.Deserialize(bytes, StreamingJsonContext.Default.UserChanged)
                     : null;
             }
-            catch (JsonException e)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
+                // JsonException mostly, but malformed text can surface as other exceptions (e.g. a lone surrogate): any
+                // message that cannot be read is that message's problem, never the batch's.
                 invalid.Add((result, $"Not a UserChanged signal: {e.Message}"));
                 continue;
             }
@@ -210,35 +260,20 @@ public sealed class ScorerWorker(
                 invalid.Add((result, "Not a UserChanged signal: empty payload or no userId."));
                 continue;
             }
-            var entry = new UserSignal(signal.UserId, signal.EventTimestamp, signal.EnqueuedAt);
+            var entry = new UserSignal(signal.UserId, signal.EventTimestamp, signal.EnqueuedAt, result.TopicPartitionOffset);
             if (index.TryGetValue(signal.UserId, out var at))
             {
                 if (users[at].EnqueuedAt is null || (entry.EnqueuedAt ?? DateTimeOffset.MinValue) >= users[at].EnqueuedAt) users[at] = entry;
+                signalsOf[signal.UserId].Add(result);
             }
             else
             {
                 index[signal.UserId] = users.Count;
                 users.Add(entry);
+                signalsOf[signal.UserId] = [result];
             }
         }
-        return (users, invalid);
-    }
-
-    private Message<string, byte[]> DeadLetterFor(ConsumeResult<string, byte[]> result, string reason)
-    {
-        var letter = new DeadLetter
-        {
-            Code = InvalidEventReason.MalformedJson,
-            Reason = reason,
-            Topic = result.Topic,
-            Partition = result.Partition.Value,
-            Offset = result.Offset.Value,
-            OriginalKey = result.Message.Key is null ? null : System.Text.Encoding.UTF8.GetBytes(result.Message.Key),
-            Original = result.Message.Value ?? [],
-            Source = "scorer",
-            FailedAt = DateTimeOffset.UtcNow,
-        };
-        return new Message<string, byte[]> { Key = result.Message.Key!, Value = JsonSerializer.SerializeToUtf8Bytes(letter, StreamingJsonContext.Default.DeadLetter) };
+        return (users, invalid, signalsOf);
     }
 
     /// <summary>Seeks every partition of the failed batch back to its first offset in the batch.</summary>

@@ -56,6 +56,26 @@ public sealed class ScoringOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00", ErrorMessage = "Scoring:ModelPollInterval must be between 100 ms and 1 hour.")]
     public TimeSpan ModelPollInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Attempts a batch gets while it keeps failing for a reason that is not transient (a malformed stored sequence,
+    /// a model exception, a message Kafka refuses). After that it is scored user by user: the users that still
+    /// fail are dead-lettered with the reason, the rest are published, and the batch is committed. Transient
+    /// failures (Redis or Kafka unreachable) never count: they are retried until they clear, and nothing is set aside.
+    /// </summary>
+    [Range(1, 100, ErrorMessage = "Scoring:MaxBatchAttempts must be between 1 and 100.")]
+    public int MaxBatchAttempts { get; set; } = 3;
+
+    /// <summary>
+    /// Most bytes of an original message copied into a dead letter; a longer one is cut there and the letter keeps
+    /// its full length and SHA-256, so a dead letter always fits Kafka's message size.
+    /// </summary>
+    [Range(0, 512 * 1024, ErrorMessage = "Scoring:DeadLetterMaxPayloadBytes must be between 0 and 524288.")]
+    public int DeadLetterMaxPayloadBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Model versions kept in <see cref="ModelCacheDirectory"/> (the serving one included); older ones are deleted.</summary>
+    [Range(1, 100, ErrorMessage = "Scoring:ModelCacheVersions must be between 1 and 100.")]
+    public int ModelCacheVersions { get; set; } = 2;
+
     /// <summary>Served lists kept for the sliding-window tail share and Gini metrics.</summary>
     [Range(1, 1_000_000, ErrorMessage = "Scoring:MetricsWindow must be between 1 and 1000000.")]
     public int MetricsWindow { get; set; } = 2000;

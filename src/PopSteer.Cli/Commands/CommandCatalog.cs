@@ -25,5 +25,6 @@ internal static class CommandCatalog
         yield return PublishCommand.Create();
         yield return ModelsCommand.Create();
         yield return RollbackCommand.Create();
+        yield return PublishCommand.CreateKeygen();
     }
 }

@@ -20,9 +20,9 @@ internal static class ModelsCommand
                 Console.WriteLine("The registry is empty: publish a model with `popsteer publish --model DIR`.");
                 return 0;
             }
-            Console.WriteLine($"  {"version",-16}  {"published (UTC)",-20}  {"files",5}  {"bytes",12}  manifest sha256");
+            Console.WriteLine($"  {"version",-16}  {"published (UTC)",-20}  {"files",5}  {"bytes",12}  {"signed by",-16}  manifest sha256");
             foreach (var v in versions)
-                Console.WriteLine($"{(v.IsCurrent ? '*' : ' ')} {v.Version,-16}  {v.PublishedAt.UtcDateTime,-20:yyyy-MM-dd HH:mm:ss}  {v.Files,5}  {v.Bytes,12:N0}  {v.ManifestSha256}");
+                Console.WriteLine($"{(v.IsCurrent ? '*' : ' ')} {v.Version,-16}  {v.PublishedAt.UtcDateTime,-20:yyyy-MM-dd HH:mm:ss}  {v.Files,5}  {v.Bytes,12:N0}  {v.SignedBy ?? "(unsigned)",-16}  {v.ManifestSha256}");
             return 0;
         });
         return command;

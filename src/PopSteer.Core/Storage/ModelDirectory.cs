@@ -109,6 +109,9 @@ public static class ModelDirectory
         var path = Path.Combine(directory, ModelManifest.FileName);
         if (!Directory.Exists(directory)) throw new ModelFormatException(directory, "model directory not found");
         if (!File.Exists(path)) throw new ModelFormatException(path, "missing: not a model directory, or saving did not finish");
+        var length = new FileInfo(path).Length;
+        if (length > ModelSizeBounds.MaxManifestBytes)
+            throw new ModelFormatException(path, $"is {length:N0} bytes, over the {ModelSizeBounds.MaxManifestBytes:N0}-byte limit");
         var bytes = File.ReadAllBytes(path);
         ModelManifest? manifest;
         try { manifest = JsonSerializer.Deserialize<ModelManifest>(bytes, Json); }
@@ -116,6 +119,8 @@ public static class ModelDirectory
         if (manifest is null) throw new ModelFormatException(path, "empty manifest");
         if (manifest.FormatVersion != ModelManifest.CurrentFormatVersion)
             throw new ModelFormatException(path, $"format version {manifest.FormatVersion}; this build reads version {ModelManifest.CurrentFormatVersion}");
+        manifest.Items ??= [];
+        if (ModelSizeBounds.CheckDimensions(manifest) is { } refused) throw new ModelFormatException(path, refused);
         if (manifest.Items.Count != manifest.SasRec.ItemCount)
             throw new ModelFormatException(path, $"lists {manifest.Items.Count} items but SASRec is configured for {manifest.SasRec.ItemCount}");
         manifest.Files ??= new(StringComparer.Ordinal);
@@ -130,6 +135,7 @@ public static class ModelDirectory
 
     public static SasRec LoadSasRec(string directory, ModelManifest manifest)
     {
+        RequireRoomFor(directory, manifest, SasRecFile, ModelSizeBounds.SasRecParameters(manifest.SasRec));
         var model = new SasRec(manifest.SasRec);
         LoadModule(directory, SasRecFile, model, manifest);
         return model;
@@ -140,6 +146,7 @@ public static class ModelDirectory
         var config = manifest.Sae ?? throw new ModelFormatException(Path.Combine(directory, ModelManifest.FileName), "has no SAE: run train-sae first");
         if (config.InputDim != manifest.SasRec.Dim)
             throw new ModelFormatException(Path.Combine(directory, ModelManifest.FileName), $"SAE input {config.InputDim} differs from SASRec's d = {manifest.SasRec.Dim}");
+        RequireRoomFor(directory, manifest, SaeFile, ModelSizeBounds.SaeParameters(config));
         var model = new TopKSae(config);
         LoadModule(directory, SaeFile, model, manifest);
         return model;
@@ -168,6 +175,15 @@ public static class ModelDirectory
     private static void Require(string directory, ModelManifest manifest, string file, string message)
     {
         if (!manifest.Files.ContainsKey(file)) throw new ModelFormatException(Path.Combine(directory, ModelManifest.FileName), message);
+    }
+
+    // Modules allocate their parameters when built: refuse a configuration its weight file cannot hold first.
+    private static void RequireRoomFor(string directory, ModelManifest manifest, string file, long parameters)
+    {
+        Require(directory, manifest, file, $"does not list {file}");
+        var path = Path.Combine(directory, file);
+        if (!File.Exists(path)) throw new ModelFormatException(path, "listed in the manifest but missing");
+        if (ModelSizeBounds.CheckWeightFile(path, parameters) is { } refused) throw new ModelFormatException(path, refused);
     }
 
     private static void SaveModule(string directory, string file, nn.Module module, ModelManifest manifest)

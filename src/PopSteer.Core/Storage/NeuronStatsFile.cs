@@ -31,6 +31,8 @@ public static class NeuronStatsFile
             if (version != Version) throw new ModelFormatException(path, $"neuron statistics format {version}, expected {Version}");
             int width = r.ReadInt32();
             if (width != expectedWidth) throw new ModelFormatException(path, $"holds {width} neurons but the SAE has {expectedWidth}");
+            // Five float32 arrays of `width` follow the 16-byte header: check before allocating them.
+            if (stream.Length != 16 + 20L * width) throw new ModelFormatException(path, $"is {stream.Length} bytes; {width} neurons need {16 + 20L * width}");
             float[] Next() { var a = new float[width]; for (int i = 0; i < width; i++) a[i] = r.ReadSingle(); return a; }
             var stats = new NeuronStats(Next(), Next(), Next(), Next(), Next());
             if (stream.Position != stream.Length) throw new ModelFormatException(path, "has trailing bytes");

@@ -29,4 +29,7 @@ public enum InvalidEventReason
 
     /// <summary>The validator itself failed on this message; the reason names the exception. Never stops the consumer.</summary>
     ValidationFailed,
+
+    /// <summary>The Scorer could not score or publish this user after <c>Scoring:MaxBatchAttempts</c> attempts and alone (the reason says why).</summary>
+    ScoringFailed,
 }

@@ -40,6 +40,25 @@ public sealed record Recommendation
 
     /// <summary>True when the user had no scorable history and got the configured fallback list.</summary>
     [JsonPropertyName("fallback")] public bool Fallback { get; init; }
+
+    /// <summary>
+    /// The same for every copy of this recommendation, whatever batch or replica made it: derived from (user, the
+    /// users-changed topic, partition and offset of the signal that triggered it, model version) by
+    /// <see cref="IdempotencyKeyFor"/>. A batch that is re-scored after a partial delivery publishes the same key
+    /// again, so a consumer that keeps the first message per key removes the duplicates.
+    /// </summary>
+    [JsonPropertyName("idempotencyKey")] public string? IdempotencyKey { get; init; }
+
+    /// <summary>
+    /// 32 lowercase hex digits: the first 128 bits of SHA-256 over the length-prefixed UTF-8 fields
+    /// <c>len:user|len:topic|partition|offset|len:version</c> (length-prefixed, so no user id can imitate another's key).
+    /// </summary>
+    public static string IdempotencyKeyFor(string userId, string topic, int partition, long offset, string modelVersion)
+    {
+        var text = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{userId.Length}:{userId}|{topic.Length}:{topic}|{partition}|{offset}|{modelVersion.Length}:{modelVersion}");
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..32];
+    }
 }
 
 /// <summary>One entry of a recommendation list.</summary>

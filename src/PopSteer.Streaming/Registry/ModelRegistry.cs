@@ -20,13 +20,36 @@ public sealed class ModelRegistry
     // rewrites its files, which also heals a copy that was damaged in Redis.
     private const string PublishScript = """
         redis.call('DEL', KEYS[1])
-        for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+        for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
         if redis.call('EXISTS', KEYS[2]) == 0 then
-          redis.call('HSET', KEYS[2], 'publishedAt', ARGV[2], 'manifestSha256', ARGV[3], 'files', (#ARGV - 4) / 2, 'bytes', ARGV[4])
+          redis.call('HSET', KEYS[2], 'publishedAt', ARGV[2], 'manifestSha256', ARGV[3], 'files', (#ARGV - 5) / 2, 'bytes', ARGV[4])
           redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
         end
+        redis.call('HSET', KEYS[2], 'signedBy', ARGV[5])
         redis.call('SET', KEYS[4], ARGV[1])
         return redis.call('HGET', KEYS[2], 'publishedAt')
+        """;
+
+    // Deletes the named versions (KEYS[3..] = meta, files pairs), except the one `current` points at by now.
+    private const string PruneScript = """
+        local current = redis.call('GET', KEYS[2])
+        local removed = 0
+        for i = 1, #ARGV do
+          if ARGV[i] ~= current then
+            redis.call('DEL', KEYS[1 + 2 * i], KEYS[2 + 2 * i])
+            removed = removed + redis.call('ZREM', KEYS[1], ARGV[i])
+          end
+        end
+        return removed
+        """;
+
+    // Sizes a stored version without reading it: the number of files and their total length, names included.
+    private const string SizeScript = """
+        local n = redis.call('HLEN', KEYS[1])
+        if n > tonumber(ARGV[1]) then return {n, -1} end
+        local total = 0
+        for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do total = total + #f + redis.call('HSTRLEN', KEYS[1], f) end
+        return {n, total}
         """;
 
     // Re-points `current` only at a version that exists, in one step.
@@ -41,27 +64,46 @@ public sealed class ModelRegistry
     private readonly ModelAnnouncer? _announcer;
     private readonly ILogger<ModelRegistry> _logger;
     private readonly RegistryKeys _keys;
+    private readonly RegistryOptions _options;
+    private readonly Lazy<ModelSigner?> _signerLazy;
+    private readonly Lazy<ModelSignatureVerifier?> _verifierLazy;
 
+    /// <param name="registryOptions">Signing and trusted keys, retention, download bounds (section "Registry"); defaults when null.</param>
     /// <param name="announcer">Needed by <see cref="PublishAsync"/> and <see cref="RollbackAsync"/> only; reading needs no Kafka.</param>
     public ModelRegistry(
         IConnectionMultiplexer redis,
         StreamingResilience resilience,
         IOptions<RedisOptions> options,
         ILogger<ModelRegistry> logger,
-        ModelAnnouncer? announcer = null)
+        ModelAnnouncer? announcer = null,
+        IOptions<RegistryOptions>? registryOptions = null)
     {
         _redis = redis;
         _pipeline = resilience.Redis;
         _announcer = announcer;
         _logger = logger;
         _keys = new RegistryKeys(options.Value.KeyPrefix);
+        _options = registryOptions?.Value ?? new RegistryOptions();
+        // Key files are read once, on first use (after the start-up validator has named a bad file): a rotation is a
+        // rolling restart.
+        var signing = _options.SigningKeyFile;
+        var trusted = _options.PublicKeyFile;
+        _signerLazy = new(() => string.IsNullOrWhiteSpace(signing) ? null : ModelSigner.FromPemFile(signing));
+        _verifierLazy = new(() => string.IsNullOrWhiteSpace(trusted) ? null : ModelSignatureVerifier.FromPemFile(trusted));
     }
+
+    private ModelSigner? Signer => _signerLazy.Value;
+    private ModelSignatureVerifier? Verifier => _verifierLazy.Value;
+
+    /// <summary>True when downloads require a signature by a trusted key (<c>Registry:PublicKeyFile</c> is set).</summary>
+    public bool VerifiesSignatures => !string.IsNullOrWhiteSpace(_options.PublicKeyFile);
 
     private IDatabase Db => _redis.GetDatabase();
 
     /// <summary>
-    /// Verifies <paramref name="modelDirectory"/> (SHA-256 of every file its manifest lists), stores it as the
-    /// version named by its content, points <c>current</c> at it and announces it.
+    /// Verifies <paramref name="modelDirectory"/> (SHA-256 of every file its manifest lists), signs its manifest when a
+    /// signing key is configured, stores it as the version named by its content, points <c>current</c> at it,
+    /// announces it, then prunes versions beyond <c>Registry:RetainVersions</c>.
     /// </summary>
     /// <exception cref="ModelRegistryException">The directory is not a valid model directory.</exception>
     public async Task<ModelVersionInfo> PublishAsync(string modelDirectory, CancellationToken cancellationToken = default)
@@ -82,10 +124,29 @@ public sealed class ModelRegistry
         var manifestSha = ModelVersionId.Sha256Hex(manifestBytes);
         var version = ModelVersionId.FromManifestSha(manifestSha);
 
-        var args = new List<RedisValue> { version, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), manifestSha, 0 };
+        ModelSignature? signature;
+        try
+        {
+            signature = Signer?.Sign(manifestBytes);
+        }
+        catch (ModelSignatureException e)
+        {
+            throw new ModelRegistryException($"Cannot publish '{dir}': Registry:SigningKeyFile: {e.Message}", e);
+        }
+        if (signature is null)
+            _logger.LogWarning("Publishing {Version} unsigned: Registry:SigningKeyFile is not set, so Scorers with a Registry:PublicKeyFile will refuse it", version);
+
+        var args = new List<RedisValue> { version, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), manifestSha, 0, signature?.KeyId ?? "" };
         long bytes = manifestBytes.Length;
         args.Add(ModelVersionId.ManifestFileName);
         args.Add(manifestBytes);
+        if (signature is not null)
+        {
+            var signatureBytes = signature.ToBytes();
+            bytes += signatureBytes.Length;
+            args.Add(ModelSignature.FileName);
+            args.Add(signatureBytes);
+        }
         foreach (var name in manifest.Files.Keys.Order(StringComparer.Ordinal))
         {
             var content = await File.ReadAllBytesAsync(Path.Combine(dir, name), cancellationToken);
@@ -100,8 +161,9 @@ public sealed class ModelRegistry
             async _ => await Db.ScriptEvaluateAsync(PublishScript, keys, [.. args]),
             cancellationToken);
         var publishedAt = DateTimeOffset.FromUnixTimeMilliseconds(publishedAtMs);
-        _logger.LogInformation("Published model {Version} ({Files} files, {Bytes} bytes) from {Directory}; current -> {Version}",
-            version, (args.Count - 4) / 2, bytes, dir, version);
+        int files = (args.Count - 5) / 2;
+        _logger.LogInformation("Published model {Version} ({Files} files, {Bytes} bytes, {Signed}) from {Directory}; current -> {Version}",
+            version, files, bytes, signature is null ? "unsigned" : "signed by key " + signature.KeyId, dir, version);
 
         await announcer.AnnounceAsync(new ModelAnnouncement
         {
@@ -110,7 +172,36 @@ public sealed class ModelRegistry
             ManifestSha256 = manifestSha,
             Reason = "publish",
         }, cancellationToken);
-        return new ModelVersionInfo(version, publishedAt, manifestSha, (args.Count - 4) / 2, bytes, IsCurrent: true);
+        if (_options.RetainVersions > 0) await PruneAsync(_options.RetainVersions, cancellationToken);
+        return new ModelVersionInfo(version, publishedAt, manifestSha, files, bytes, IsCurrent: true, signature?.KeyId);
+    }
+
+    /// <summary>
+    /// Deletes every version but the newest <paramref name="keep"/> by publish time and the one <c>current</c> points
+    /// at (checked atomically, so a concurrent rollback onto a version is never undone). Returns the versions removed.
+    /// Scorers that still serve a removed version keep serving it from memory; only new downloads of it fail.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> PruneAsync(int keep, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
+        var stale = await _pipeline.ExecuteAsync(
+            async _ => await Db.SortedSetRangeByRankAsync(_keys.Versions, 0, -keep - 1, Order.Ascending),
+            cancellationToken);
+        if (stale.Length == 0) return [];
+        var keys = new List<RedisKey> { _keys.Versions, _keys.Current };
+        foreach (var v in stale)
+        {
+            keys.Add(_keys.Meta(v.ToString()));
+            keys.Add(_keys.Files(v.ToString()));
+        }
+        var removed = (long)await _pipeline.ExecuteAsync(
+            async _ => await Db.ScriptEvaluateAsync(PruneScript, [.. keys], stale),
+            cancellationToken);
+        var current = await GetCurrentAsync(cancellationToken);
+        var gone = stale.Select(v => v.ToString()).Where(v => v != current).ToArray();
+        if (removed > 0)
+            _logger.LogInformation("Pruned {Count} model versions beyond the newest {Keep}: {Versions}", removed, keep, string.Join(", ", gone));
+        return gone;
     }
 
     /// <summary>The version <c>current</c> points at, or null when nothing was ever published.</summary>
@@ -142,7 +233,8 @@ public sealed class ModelRegistry
                 meta.GetValueOrDefault("manifestSha256", RedisValue.EmptyString).ToString(),
                 (int)meta.GetValueOrDefault("files", 0),
                 (long)meta.GetValueOrDefault("bytes", 0),
-                version == current));
+                version == current,
+                meta.GetValueOrDefault("signedBy", RedisValue.EmptyString) is { IsNullOrEmpty: false } by ? by.ToString() : null));
         }
         return result;
     }
@@ -170,24 +262,41 @@ public sealed class ModelRegistry
     }
 
     /// <summary>
-    /// Writes a stored version's files into <paramref name="targetDirectory"/> and verifies them again (manifest
-    /// hash against the version id, every file against the manifest). A corrupt copy is refused and nothing is
-    /// left behind; an existing target directory is replaced only by a verified copy.
+    /// Writes a stored version's files into <paramref name="targetDirectory"/> and verifies them again: its size in
+    /// Redis against <c>Registry:MaxVersionBytes</c> before anything is fetched, the manifest's full SHA-256 against
+    /// the version id and the version's metadata, the signature when a public key is configured, then every file
+    /// against the manifest. A corrupt, forged or oversize copy is refused and nothing is left behind; an existing
+    /// target directory is replaced only by a verified copy.
     /// </summary>
     /// <returns>The verified manifest.</returns>
     /// <exception cref="ModelRegistryException">Unknown version, or the stored copy does not verify.</exception>
     public async Task<ModelManifest> DownloadAsync(string version, string targetDirectory, CancellationToken cancellationToken = default)
     {
         var target = Path.GetFullPath(targetDirectory);
+        var size = (RedisResult[])(await _pipeline.ExecuteAsync(
+            async _ => await Db.ScriptEvaluateAsync(SizeScript, [_keys.Files(version)], [_options.MaxVersionFiles]),
+            cancellationToken))!;
+        long count = (long)size[0], total = (long)size[1];
+        if (count == 0)
+            throw new ModelRegistryException($"Model version '{version}' is not in the registry (key {_keys.Files(version)} is empty).");
+        if (total < 0)
+            throw new ModelRegistryException($"Model version '{version}' is refused: it holds {count} files, over Registry:MaxVersionFiles = {_options.MaxVersionFiles}.");
+        if (total > _options.MaxVersionBytes)
+            throw new ModelRegistryException($"Model version '{version}' is refused: it holds {total:N0} bytes, over Registry:MaxVersionBytes = {_options.MaxVersionBytes:N0}.");
         var files = await _pipeline.ExecuteAsync(async _ => await Db.HashGetAllAsync(_keys.Files(version)), cancellationToken);
         if (files.Length == 0)
             throw new ModelRegistryException($"Model version '{version}' is not in the registry (key {_keys.Files(version)} is empty).");
+        // It may have changed since it was sized (a publish rewrote it): check what was actually received too.
+        long received = files.Sum(f => (long)((byte[])f.Name!).Length + (((byte[]?)f.Value)?.Length ?? 0));
+        if (files.Length > _options.MaxVersionFiles || received > _options.MaxVersionBytes)
+            throw new ModelRegistryException($"Model version '{version}' is refused: it grew to {files.Length} files, {received:N0} bytes while it was read.");
+        var recorded = await _pipeline.ExecuteAsync(async _ => await Db.HashGetAsync(_keys.Meta(version), "manifestSha256"), cancellationToken);
 
         var staging = target + ".partial-" + Guid.NewGuid().ToString("N")[..8];
         Directory.CreateDirectory(staging);
         try
         {
-            byte[]? manifestBytes = null;
+            byte[]? manifestBytes = null, signatureBytes = null;
             foreach (var entry in files)
             {
                 var name = entry.Name.ToString();
@@ -195,6 +304,7 @@ public sealed class ModelRegistry
                     throw new ModelRegistryException($"Model version '{version}' is corrupt: stored file name '{name}' is not a plain file name.");
                 byte[] content = entry.Value!;
                 if (name == ModelVersionId.ManifestFileName) manifestBytes = content;
+                if (name == ModelSignature.FileName) signatureBytes = content;
                 await File.WriteAllBytesAsync(Path.Combine(staging, name), content, cancellationToken);
             }
             if (manifestBytes is null)
@@ -203,6 +313,17 @@ public sealed class ModelRegistry
             if (ModelVersionId.FromManifestSha(manifestSha) != version)
                 throw new ModelRegistryException(
                     $"Model version '{version}' is corrupt: its stored {ModelVersionId.ManifestFileName} hashes to {manifestSha}, which is not this version.");
+            // The id is only 64 bits of the hash: the full hash recorded at publish must match too.
+            if (!recorded.IsNullOrEmpty && !string.Equals(recorded.ToString(), manifestSha, StringComparison.Ordinal))
+                throw new ModelRegistryException(
+                    $"Model version '{version}' is corrupt: its {ModelVersionId.ManifestFileName} hashes to {manifestSha}, but {recorded} was recorded when it was published.");
+            if (Verifier is not null)
+            {
+                var problem = signatureBytes is null
+                    ? $"it is unsigned (no {ModelSignature.FileName}) and Registry:PublicKeyFile requires a signature; publish it again with Registry:SigningKeyFile set"
+                    : Verifier.Check(manifestBytes, signatureBytes);
+                if (problem is not null) throw new ModelRegistryException($"Model version '{version}' is refused: {problem}.");
+            }
             ModelManifest manifest;
             try
             {

@@ -107,4 +107,26 @@ public static class KafkaTestClient
         }, timeout);
         return values;
     }
+
+    /// <summary>
+    /// <see cref="ConsumeValuesUntil"/> on a topic that a service under test creates with its first message: until it
+    /// exists the consumer reports it unknown, which is waited out within the same timeout.
+    /// </summary>
+    public static List<T> ConsumeValuesOnceCreated<T>(
+        string bootstrapServers, string topic, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type,
+        Func<IReadOnlyList<T>, bool> done, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                return ConsumeValuesUntil(bootstrapServers, topic, type, done, deadline - DateTime.UtcNow);
+            }
+            catch (ConsumeException e) when (e.Error.Code == ErrorCode.UnknownTopicOrPart && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(200);
+            }
+        }
+    }
 }

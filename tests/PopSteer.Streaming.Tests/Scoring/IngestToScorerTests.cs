@@ -79,20 +79,7 @@ public sealed class IngestToScorerTests(RedisServerFixture redis, KafkaFixture k
         Assert.Equal(0, pipeline.Counter("popsteer.scorer.batches_failed"));
     }
 
-    private static List<Recommendation> ReadUntil(TestSettings settings, Func<IReadOnlyList<Recommendation>, bool> done)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (true)
-        {
-            try
-            {
-                return KafkaTestClient.ConsumeValuesUntil(settings.BootstrapServers, settings["Kafka:Topics:Recommendations"],
-                    ScorerJsonContext.Default.Recommendation, done, deadline - DateTime.UtcNow);
-            }
-            catch (Confluent.Kafka.ConsumeException e) when (e.Error.Code == Confluent.Kafka.ErrorCode.UnknownTopicOrPart && DateTime.UtcNow < deadline)
-            {
-                Thread.Sleep(200);
-            }
-        }
-    }
+    private static List<Recommendation> ReadUntil(TestSettings settings, Func<IReadOnlyList<Recommendation>, bool> done) =>
+        KafkaTestClient.ConsumeValuesOnceCreated(settings.BootstrapServers, settings["Kafka:Topics:Recommendations"],
+            ScorerJsonContext.Default.Recommendation, done, Patience);
 }

@@ -81,21 +81,8 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
         }));
 
     /// <summary>Reads the recommendations topic from the start until <paramref name="done"/>; the topic appears with the first one.</summary>
-    private List<Recommendation> ReadUntil(Func<IReadOnlyList<Recommendation>, bool> done)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (true)
-        {
-            try
-            {
-                return KafkaTestClient.ConsumeValuesUntil(kafka.BootstrapServers, RecommendationsTopic, ScorerJsonContext.Default.Recommendation, done, deadline - DateTime.UtcNow);
-            }
-            catch (Confluent.Kafka.ConsumeException e) when (e.Error.Code == Confluent.Kafka.ErrorCode.UnknownTopicOrPart && DateTime.UtcNow < deadline)
-            {
-                Thread.Sleep(200);
-            }
-        }
-    }
+    private List<Recommendation> ReadUntil(Func<IReadOnlyList<Recommendation>, bool> done) =>
+        KafkaTestClient.ConsumeValuesOnceCreated(kafka.BootstrapServers, RecommendationsTopic, ScorerJsonContext.Default.Recommendation, done, Patience);
 
     private static bool AllHave(IReadOnlyList<Recommendation> seen, IEnumerable<string> users, DateTimeOffset marker)
     {
