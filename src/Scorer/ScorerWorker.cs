@@ -151,6 +151,7 @@ public sealed class ScorerWorker(
             Message<string, byte[]> ToMessage(ScoredUser s) => new() { Key = s.Recommendation.UserId, Value = ScorerJsonContext.Serialize(s.Recommendation) };
 
             IReadOnlyList<ScoredUser> scored;
+            IReadOnlyList<UserSequence>? stored = null; // read only on the batch path; the isolated path reads per user
             var deliveries = new List<Task>(users.Count + invalid.Count);
             if (_failures.Isolating)
             {
@@ -171,7 +172,7 @@ public sealed class ScorerWorker(
             }
             else
             {
-                var stored = sequences.ReadManyAsync(users.Select(u => u.UserId).ToArray()).GetAwaiter().GetResult();
+                stored = sequences.ReadManyAsync(users.Select(u => u.UserId).ToArray()).GetAwaiter().GetResult();
                 stage = Lap("read", stage);
                 scored = scorer.Score(model, active, users, stored, batchId, DateTimeOffset.UtcNow);
                 stage = Lap("score", stage);
@@ -202,7 +203,7 @@ public sealed class ScorerWorker(
             }
             metrics.BatchDone(_batch.Count, scored.Count, users.Count - scored.Count(s => !s.Recommendation.Fallback),
                 Stopwatch.GetElapsedTime(started).TotalMilliseconds, active, model.Version);
-            shadow.Observe(model, users, stored);
+            if (stored is not null) shadow.Observe(model, users, stored);
             return true;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
