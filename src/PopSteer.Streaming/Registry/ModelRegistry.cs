@@ -172,7 +172,18 @@ public sealed class ModelRegistry
             ManifestSha256 = manifestSha,
             Reason = "publish",
         }, cancellationToken);
-        if (_options.RetainVersions > 0) await PruneAsync(_options.RetainVersions, cancellationToken);
+        if (_options.RetainVersions > 0)
+        {
+            try
+            {
+                await PruneAsync(_options.RetainVersions, cancellationToken);
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException)
+            {
+                // The version is published and announced; the old ones go at the next publish.
+                _logger.LogWarning("Published {Version}, but pruning old versions failed ({Error}); they are pruned at the next publish", version, e.Message);
+            }
+        }
         return new ModelVersionInfo(version, publishedAt, manifestSha, files, bytes, IsCurrent: true, signature?.KeyId);
     }
 

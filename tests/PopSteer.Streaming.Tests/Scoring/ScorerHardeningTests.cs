@@ -224,12 +224,12 @@ public sealed class ScorerHardeningTests(RedisServerFixture redis, KafkaFixture 
         Assert.Equal(new[] { a.Version }, Cached(cache));
 
         // A good publish replaces the fallback as usual; the cache keeps the new version and the one it replaced.
+        // Swaps happen at a batch boundary, so signals keep flowing until each new version serves.
+        var holder = scorer.Services.GetRequiredService<ModelHolder>();
         var c = await PublishAsync("c", seed: 9);
-        var later = T0.AddHours(1);
-        await SignalAsync(users, later);
-        Recommendations(seen => seen.Any(r => r.ModelVersion == c.Version));
+        await Eventually.Until(() => holder.ServingVersion == c.Version || TrySignal(users), Patience, () => "C never served");
         var d = await PublishAsync("d", seed: 10);
-        await Eventually.Until(() => scorer.Services.GetRequiredService<ModelHolder>().ServingVersion == d.Version || TrySignal(users), Patience, () => "D never served");
+        await Eventually.Until(() => holder.ServingVersion == d.Version || TrySignal(users), Patience, () => "D never served");
         await Eventually.Until(() => Directory.GetDirectories(cache).Length == 2, Patience, () => string.Join(", ", Directory.GetDirectories(cache)));
         Assert.Equal(new[] { c.Version, d.Version }.Order(StringComparer.Ordinal), Cached(cache));
     }
