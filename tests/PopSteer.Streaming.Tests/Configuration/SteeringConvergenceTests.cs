@@ -24,6 +24,13 @@ public sealed class SteeringConvergenceTests : IDisposable
         File.Move(FilePath + ".tmp", FilePath, overwrite: true);
     }
 
+    private ServingModel TinyModel()
+    {
+        var directory = Path.Combine(_directory, "model");
+        TinyModelFactory.Create(directory);
+        return new ServingModel("tiny", PopSteerModel.Load(directory));
+    }
+
     /// <summary>One replica's configuration (its own copy of the shared file) and its steering control.</summary>
     private sealed class Replica : IDisposable
     {
@@ -51,9 +58,7 @@ public sealed class SteeringConvergenceTests : IDisposable
     public async Task A_replica_that_scores_nothing_between_a_valid_and_an_invalid_edit_still_takes_the_valid_one()
     {
         WriteAlpha("1.5");
-        var modelDirectory = Path.Combine(_directory, "model");
-        TinyModelFactory.Create(modelDirectory);
-        using var model = new ServingModel("tiny", PopSteerModel.Load(modelDirectory));
+        using var model = TinyModel();
         using var busy = new Replica(FilePath);
         using var idle = new Replica(FilePath);
         Assert.Equal(1.5, busy.Steering.Resolve(model).Alpha);
@@ -83,9 +88,7 @@ public sealed class SteeringConvergenceTests : IDisposable
     {
         // Chaos finding F3: the start-up value was never recorded as the last good one, so every batch failed.
         WriteAlpha("2");
-        var modelDirectory = Path.Combine(_directory, "model");
-        TinyModelFactory.Create(modelDirectory);
-        using var model = new ServingModel("tiny", PopSteerModel.Load(modelDirectory));
+        using var model = TinyModel();
         using var replica = new Replica(FilePath);
         Assert.Equal(2, replica.Metrics.AppliedAlpha);
 
