@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PopSteer.Streaming.DependencyInjection;
+using PopSteer.Streaming.Embedded;
 using PopSteer.Streaming.Kafka;
 using PopSteer.Streaming.Registry;
 using PopSteer.Streaming.Resilience;
@@ -56,10 +57,11 @@ public sealed partial class ChaosDrill(DrillOptions options, TextWriter output)
         Say($"known event set: {replay.Events.Count} events of {replay.ByUser.Count} users from {dataFile}");
 
         // Redis: AOF with fsync on every write, supervised like the services (kill -9 restarts it on the same port).
-        int redisPort = Loopback.FreePort();
+        int redisPort = LocalRedisServer.FreeTcpPort();
         var redisDir = Path.Combine(work, "redis");
         Directory.CreateDirectory(redisDir);
-        var redisExe = FindRedis();
+        var redisExe = LocalRedisServer.FindExecutable()
+            ?? throw new FileNotFoundException("redis-server is not installed (scripts/ensure-prereqs.sh installs it).", "redis-server");
         await using var redis = new SupervisedProcess("redis",
             new ProcessStartInfo(redisExe, ["--port", redisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", redisDir, "--protected-mode", "no"]),
             Path.Combine(work, "logs", "redis.log"));
@@ -571,13 +573,6 @@ public sealed partial class ChaosDrill(DrillOptions options, TextWriter output)
             }
         }
         return list;
-    }
-
-    private static string FindRedis()
-    {
-        var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Concat(["/usr/bin", "/usr/local/bin", "/usr/sbin"]);
-        return path.Select(d => Path.Combine(d, "redis-server")).FirstOrDefault(File.Exists)
-            ?? throw new FileNotFoundException("redis-server is not installed (scripts/ensure-prereqs.sh installs it).", "redis-server");
     }
 
     private void Say(string message)
