@@ -105,13 +105,15 @@ public sealed class LocalRedisServer : IDisposable
         }
     }
 
+    private bool Ping() => Answers(Port);
+
     /// <summary>PING over a raw socket: no client library, so it cannot be confused by a client's own reconnect logic.</summary>
-    private bool Ping()
+    public static bool Answers(int port)
     {
         try
         {
             using var client = new TcpClient();
-            client.Connect(IPAddress.Loopback, Port);
+            client.Connect(IPAddress.Loopback, port);
             using var stream = client.GetStream();
             stream.ReadTimeout = 1000;
             stream.Write("PING\r\n"u8);
@@ -130,7 +132,8 @@ public sealed class LocalRedisServer : IDisposable
         return directories.Select(d => Path.Combine(d, "redis-server")).FirstOrDefault(File.Exists);
     }
 
-    private static int FreeTcpPort()
+    /// <summary>A loopback port nothing listens on right now.</summary>
+    public static int FreeTcpPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
