@@ -76,4 +76,18 @@ public class MetricsTests
         Assert.Equal(0.085, SelectionScore.Gain(baseline, grid[1].Item2), 10);
         Assert.Null(SelectionScore.Pick(baseline, grid[2..]));
     }
+
+    [Fact]
+    public void Selection_score_counts_a_gini_rise_against_a_setting()
+    {
+        // The same |dGini| = 0.10 either way: only the setting that lowers Gini may win.
+        var baseline = new MetricSet { Ndcg = 0.10, Gini = 0.80 };
+        var grid = new (string, MetricSet)[]
+        {
+            ("more concentrated", new MetricSet { Ndcg = 0.10, Gini = 0.90 }), // gain -0.125
+            ("less concentrated", new MetricSet { Ndcg = 0.099, Gini = 0.70 }), // gain 0.125 - 0.01
+        };
+        Assert.Equal(-0.125, SelectionScore.Gain(baseline, grid[0].Item2), 10);
+        Assert.Equal("less concentrated", SelectionScore.Pick(baseline, grid));
+    }
 }
