@@ -117,6 +117,9 @@ public sealed class DriftRefitTests(RedisServerFixture redis, KafkaFixture kafka
         {
             EventId = $"follow-{i}", UserId = u, ItemId = entered[i % entered.Length], Timestamp = trigger.Timestamp.AddMinutes(1 + i),
         }).ToList();
+        // The swap happens between batches: one more event makes the next one.
+        var nudge = trigger with { EventId = "nudge", Timestamp = trigger.Timestamp.AddSeconds(1) };
+        await KafkaTestClient.ProduceEventsAsync(settings.BootstrapServers, settings.InteractionsTopic, [nudge]);
         await Eventually.Until(() => holder.ServingVersion == refit.PublishedVersion, Patience, () => $"scorer still serves {holder.ServingVersion}");
         await KafkaTestClient.ProduceEventsAsync(settings.BootstrapServers, settings.InteractionsTopic, follow);
         var recs = KafkaTestClient.ConsumeValuesUntil(settings.BootstrapServers, settings["Kafka:Topics:Recommendations"], ScorerJsonContext.Default.Recommendation,
