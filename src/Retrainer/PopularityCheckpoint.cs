@@ -14,6 +14,8 @@ namespace PopSteer.Retrainer;
 /// {prefix:retrainer}:popularity  hash  item id -> weight relative to the landmark (see DecayedCounts)
 /// {prefix:retrainer}:state       hash  landmarkMs, latestMs, halfLifeMs, events, eventsSinceRefit, offset:{topic}:{partition}
 /// {prefix:retrainer}:users       zset  user id -> latest event time (unix ms), the newest MaxUsers kept
+/// {prefix:retrainer}:lease       string  "instance:token" of the Retrainer allowed to write (RetrainerLease)
+/// {prefix:retrainer}:lease-token string  the last fencing token handed out
 /// </code>
 /// </summary>
 public sealed class PopularityCheckpoint(IConnectionMultiplexer redis, StreamingResilience resilience, IOptions<RedisOptions> redisOptions, IOptions<RetrainerOptions> options)
@@ -26,9 +28,13 @@ public sealed class PopularityCheckpoint(IConnectionMultiplexer redis, Streaming
     public RedisKey PopularityKey => _tag + ":popularity";
     public RedisKey StateKey => _tag + ":state";
     public RedisKey UsersKey => _tag + ":users";
+    public RedisKey LeaseKey => _tag + ":lease";
+    public RedisKey LeaseTokenKey => _tag + ":lease-token";
 
     /// <summary>Writes the state atomically; when this returns the checkpoint is acknowledged by Redis.</summary>
-    public async Task SaveAsync(CheckpointData data, CancellationToken cancellationToken = default)
+    /// <param name="lease">The lease value this writer holds: the transaction applies only while the lease still holds
+    /// it (same hash slot, checked at EXEC), else <see cref="LeaseLostException"/> and nothing is written.</param>
+    public async Task SaveAsync(CheckpointData data, string? lease, CancellationToken cancellationToken = default)
     {
         var counts = data.Scaled.Select(kv => new HashEntry(kv.Key, kv.Value)).ToArray();
         var state = new List<HashEntry>
@@ -45,6 +51,7 @@ public sealed class PopularityCheckpoint(IConnectionMultiplexer redis, Streaming
         await _pipeline.ExecuteAsync(async token =>
         {
             var transaction = redis.GetDatabase().CreateTransaction();
+            var fenced = lease is null ? null : transaction.AddCondition(Condition.StringEqual(LeaseKey, lease));
             _ = transaction.KeyDeleteAsync(PopularityKey);
             if (counts.Length > 0) _ = transaction.HashSetAsync(PopularityKey, counts);
             _ = transaction.KeyDeleteAsync(StateKey);
@@ -56,7 +63,10 @@ public sealed class PopularityCheckpoint(IConnectionMultiplexer redis, Streaming
                 _ = transaction.SortedSetRemoveRangeByRankAsync(UsersKey, 0, -(_options.MaxUsers + 1));
             }
             if (!await transaction.ExecuteAsync().WaitAsync(token).ConfigureAwait(false))
+            {
+                if (fenced is { WasSatisfied: false }) throw new LeaseLostException($"{LeaseKey} no longer holds '{lease}': checkpoint refused");
                 throw new RedisException("The popularity checkpoint transaction was not applied.");
+            }
         }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -103,6 +113,9 @@ public sealed class PopularityCheckpoint(IConnectionMultiplexer redis, Streaming
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{PopularityKey}, {StateKey}, {UsersKey}");
 }
+
+/// <summary>A write was refused because this instance no longer holds the Retrainer lease.</summary>
+public sealed class LeaseLostException(string message) : Exception(message);
 
 /// <summary>One consistent copy of the tracker's state, as saved and loaded.</summary>
 public sealed record CheckpointData(

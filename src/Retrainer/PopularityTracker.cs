@@ -13,11 +13,13 @@ namespace PopSteer.Retrainer;
 /// counts per external item id, and every CheckpointInterval makes them durable in Redis and only then commits the
 /// offsets. A restart resumes from the checkpoint; messages redelivered after a crash between checkpoint and commit
 /// are recognised by offset and not counted twice. Malformed messages are skipped and counted (Ingest dead-letters them).
-/// Run ONE Retrainer: the checkpoint is the state of all partitions together.
+/// Counts only while this instance holds the <see cref="RetrainerLease"/> (the checkpoint is the state of all
+/// partitions together, so exactly one instance may write it); a standby waits outside the consumer group.
 /// </summary>
 public sealed class PopularityTracker(
     KafkaClientFactory kafka,
     PopularityCheckpoint checkpoint,
+    RetrainerLease lease,
     IOptions<RetrainerOptions> options,
     RetrainerMetrics metrics,
     ILogger<PopularityTracker> logger) : BackgroundService
@@ -54,32 +56,51 @@ public sealed class PopularityTracker(
 
     private void Run(CancellationToken stopping)
     {
-        try
+        // One tenure of the lease per pass: a standby waits here without joining the consumer group; a holder that
+        // loses the lease stops writing, leaves the group, and competes again (then restores the newest checkpoint).
+        while (!stopping.IsCancellationRequested)
         {
-            if (!Restore(stopping)) return;
+            RetrainerLease.Held held;
+            try
+            {
+                held = lease.WaitHeldAsync(stopping).GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            using var tenure = CancellationTokenSource.CreateLinkedTokenSource(stopping, held.Lost);
+            try
+            {
+                if (!Restore(tenure.Token)) continue;
+            }
+            catch (Exception e)
+            {
+                _restored.TrySetException(e);
+                throw;
+            }
+            Consume(held, tenure.Token, stopping);
         }
-        catch (Exception e)
-        {
-            _restored.TrySetException(e);
-            throw;
-        }
+    }
 
+    private void Consume(RetrainerLease.Held held, CancellationToken tenure, CancellationToken stopping)
+    {
         var validator = new InteractionEventValidator();
         using var consumer = kafka.CreateConsumer(_options.GroupId, c => c.ClientId ??= "popsteer-retrainer", b => b
             // Runs inside Consume/Close on this thread: make what we counted durable while the partitions are ours.
-            .SetPartitionsRevokedHandler((c, revoked) => CheckpointAndCommit(c, revoked.Select(p => p.TopicPartition), stopping))
+            .SetPartitionsRevokedHandler((c, revoked) => CheckpointAndCommit(c, revoked.Select(p => p.TopicPartition), held, stopping))
             .SetPartitionsAssignedHandler((_, assigned) =>
                 logger.LogInformation("Retrainer tracker assigned {Partitions}", string.Join(", ", assigned.Select(p => $"{p.Topic}[{p.Partition.Value}]")))));
         consumer.Subscribe(kafka.Topics.Interactions);
         _restored.TrySetResult();
-        logger.LogInformation("Popularity tracker consuming {Topic} as group {Group}; half-life {HalfLife}, checkpoint {Keys}",
-            kafka.Topics.Interactions, _options.GroupId, _options.PopularityHalfLife, checkpoint);
+        logger.LogInformation("Popularity tracker consuming {Topic} as group {Group} (lease token {Token}); half-life {HalfLife}, checkpoint {Keys}",
+            kafka.Topics.Interactions, _options.GroupId, held.Token, _options.PopularityHalfLife, checkpoint);
 
         long due = Stopwatch.GetTimestamp() + Ticks(_options.CheckpointInterval);
         bool dirty = false;
         try
         {
-            while (!stopping.IsCancellationRequested)
+            while (!tenure.IsCancellationRequested)
             {
                 var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
                 try
@@ -97,19 +118,21 @@ public sealed class PopularityTracker(
                 }
                 if (Stopwatch.GetTimestamp() >= due)
                 {
-                    if (dirty && CheckpointAndCommit(consumer, consumer.Assignment, stopping)) dirty = false;
+                    if (dirty && CheckpointAndCommit(consumer, consumer.Assignment, held, stopping)) dirty = false;
                     due = Stopwatch.GetTimestamp() + Ticks(_options.CheckpointInterval);
                 }
             }
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (tenure.IsCancellationRequested)
         {
         }
         finally
         {
-            if (dirty) CheckpointAndCommit(consumer, consumer.Assignment, CancellationToken.None);
+            // A lost lease writes nothing more: the new holder owns the checkpoint.
+            if (dirty && !held.Lost.IsCancellationRequested) CheckpointAndCommit(consumer, consumer.Assignment, held, CancellationToken.None);
             consumer.Close();
-            logger.LogInformation("Popularity tracker stopped after {Events} events", Snapshot().Events);
+            logger.LogInformation("Popularity tracker stopped after {Events} events{Why}", Snapshot().Events,
+                held.Lost.IsCancellationRequested ? " (lease lost)" : "");
         }
     }
 
@@ -120,7 +143,8 @@ public sealed class PopularityTracker(
             try
             {
                 var saved = checkpoint.LoadAsync(stopping).GetAwaiter().GetResult();
-                lock (_gate) _state = saved is null ? _state : FromCheckpoint(saved);
+                // No checkpoint: start from nothing (a former tenure's unsaved counts were never durable).
+                lock (_gate) _state = saved is null ? new PopularityState(new DecayedCounts(_options.PopularityHalfLife, DateTimeOffset.UnixEpoch)) : FromCheckpoint(saved);
                 if (saved is not null)
                     logger.LogInformation("Popularity restored from Redis: {Items} items, {Events} events, latest event {Latest:o}",
                         saved.Scaled.Count, saved.Events, saved.Latest);
@@ -181,7 +205,7 @@ public sealed class PopularityTracker(
     }
 
     /// <summary>Saves the checkpoint, then commits the saved offsets of <paramref name="partitions"/>. False when Redis refused (nothing committed).</summary>
-    private bool CheckpointAndCommit(IConsumer<byte[], byte[]> consumer, IEnumerable<TopicPartition> partitions, CancellationToken stopping)
+    private bool CheckpointAndCommit(IConsumer<byte[], byte[]> consumer, IEnumerable<TopicPartition> partitions, RetrainerLease.Held held, CancellationToken stopping)
     {
         CheckpointData data;
         lock (_gate)
@@ -192,7 +216,12 @@ public sealed class PopularityTracker(
         }
         try
         {
-            checkpoint.SaveAsync(data, stopping).GetAwaiter().GetResult();
+            checkpoint.SaveAsync(data, held.Value, stopping).GetAwaiter().GetResult();
+        }
+        catch (LeaseLostException e)
+        {
+            lease.ReportLost(held, e.Message);
+            return false;
         }
         catch (Exception e) when (e is not OperationCanceledException || !stopping.IsCancellationRequested)
         {

@@ -20,6 +20,12 @@ public sealed record RefitValidation(int Users, double Fvu, MetricSet SasRec, Me
 {
     /// <summary>Relative NDCG@K lost by steering: 1 - NDCG(PopSteer) / NDCG(SASRec) (0 when SASRec scores 0).</summary>
     public double NdcgDrop => SasRec.Ndcg > 0 ? 1 - PopSteer.Ndcg / SasRec.Ndcg : 0;
+
+    /// <summary>The version serving now, PopSteer at the same steering on the same users (misses where it lacks the target).</summary>
+    public MetricSet Serving { get; init; } = new() { Gini = double.NaN };
+
+    /// <summary>Relative NDCG@K this refit would lose against what serves now: 1 - NDCG(refit) / NDCG(serving) (0 when serving scores 0).</summary>
+    public double ServingNdcgDrop => Serving.Ndcg > 0 ? 1 - PopSteer.Ndcg / Serving.Ndcg : 0;
 }
 
 public sealed record RefitResult(

@@ -2,6 +2,14 @@ using System.ComponentModel.DataAnnotations;
 
 namespace PopSteer.Retrainer;
 
+/// <summary>When the Retrainer fine-tunes SASRec (its item table grown by the new items) before refitting the SAE and neurons.</summary>
+public enum SasRecFineTune
+{
+    Never,
+    NewItems,
+    Always,
+}
+
 /// <summary>Section "Retrainer", validated at start-up: a bad value stops the service with a message naming the key.</summary>
 public sealed class RetrainerOptions
 {
@@ -60,6 +68,40 @@ public sealed class RetrainerOptions
     [Range(0.0, 1.0, ErrorMessage = "Retrainer:MaxNdcgDrop must be between 0 and 1.")]
     public double MaxNdcgDrop { get; set; } = 0.1;
 
+    /// <summary>Validation: PopSteer's NDCG@10 may be at most this share below the serving version's, on the same held-out users at the same steering.</summary>
+    [Range(0.0, 1.0, ErrorMessage = "Retrainer:MaxNdcgDropVsServing must be between 0 and 1.")]
+    public double MaxNdcgDropVsServing { get; set; } = 0.05;
+
+    /// <summary>Validation: PopSteer's Gini@10 may be at most this much (absolute) above the serving version's.</summary>
+    [Range(0.0, 1.0, ErrorMessage = "Retrainer:MaxGiniRiseVsServing must be between 0 and 1.")]
+    public double MaxGiniRiseVsServing { get; set; } = 0.02;
+
+    /// <summary>When SASRec is fine-tuned from the serving weights: Never, NewItems (when new items enter; default) or Always.</summary>
+    [EnumDataType(typeof(SasRecFineTune), ErrorMessage = "Retrainer:SasRecFineTune must be Never, NewItems or Always.")]
+    public SasRecFineTune SasRecFineTune { get; set; } = SasRecFineTune.NewItems;
+
+    /// <summary>New items enter the model (item table grown, SASRec warm-started) when their share of the live popularity reaches this; 0 = never.</summary>
+    [Range(0.0, 1.0, ErrorMessage = "Retrainer:NewItemsShare must be between 0 (never) and 1.")]
+    public double NewItemsShare { get; set; } = 0.02;
+
+    /// <summary>A new item enters only with at least this much live (decayed) popularity.</summary>
+    [Range(0.0, 1e9, ErrorMessage = "Retrainer:NewItemMinCount must be between 0 and 1e9.")]
+    public double NewItemMinCount { get; set; } = 5;
+
+    /// <summary>Most new items one refit adds (memory: about 1 MiB of table and Adam state plus 16 MiB of logits per 1,000 at d = 64 and 2,048 targets a batch).</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Retrainer:MaxNewItems must be between 1 and 1000000.")]
+    public int MaxNewItems { get; set; } = 10_000;
+
+    [Range(1, 1000, ErrorMessage = "Retrainer:SasRecEpochs must be between 1 and 1000.")]
+    public int SasRecEpochs { get; set; } = 5;
+
+    [Range(1e-7, 1.0, ErrorMessage = "Retrainer:SasRecLearningRate must be between 1e-7 and 1.")]
+    public double SasRecLearningRate { get; set; } = 1e-3;
+
+    /// <summary>Wall-clock budget of the SASRec fine-tune; at the budget the best epoch so far is kept.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Retrainer:SasRecTimeBudget must be between 1 second and 1 day.")]
+    public TimeSpan SasRecTimeBudget { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Validation: steering must still lower Gini@10 below SASRec's.</summary>
     public bool RequireGiniReduction { get; set; } = true;
 
@@ -76,4 +118,11 @@ public sealed class RetrainerOptions
     public string Device { get; set; } = "cpu";
 
     public int Seed { get; set; } = 42;
+
+    /// <summary>How long the lease that lets one instance write lasts unrenewed (renewed every third): a crashed holder's standby takes over after at most this.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.300", "01:00:00", ErrorMessage = "Retrainer:LeaseTtl must be between 300 ms and 1 hour.")]
+    public TimeSpan LeaseTtl { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>This instance's name in the lease; empty = host name, process id and a random suffix.</summary>
+    public string InstanceId { get; set; } = "";
 }

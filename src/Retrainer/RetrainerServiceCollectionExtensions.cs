@@ -9,7 +9,7 @@ public static class RetrainerServiceCollectionExtensions
 {
     /// <summary>
     /// Options ("Retrainer", validated at start-up), Kafka, Redis, the sequence store and the model registry, the
-    /// popularity tracker (its own consumer group) and the drift/refit worker.
+    /// lease that lets one instance write, the popularity tracker (its own consumer group) and the drift/refit worker.
     /// </summary>
     public static IServiceCollection AddRetrainer(this IServiceCollection services, IConfiguration configuration)
     {
@@ -25,9 +25,11 @@ public static class RetrainerServiceCollectionExtensions
         services.AddPopSteerHealth(configuration)
             .AddConsumerLoop("retrainer", sp => sp.GetRequiredService<IOptions<RetrainerOptions>>().Value.GroupId);
         services.AddSingleton<PopularityCheckpoint>();
+        services.AddSingleton<RetrainerLease>();
         services.AddSingleton<ModelRefitter>();
         services.AddSingleton<PopularityTracker>();
         services.AddSingleton<RetrainerWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<RetrainerLease>());
         services.AddHostedService(sp => sp.GetRequiredService<PopularityTracker>());
         services.AddHostedService(sp => sp.GetRequiredService<RetrainerWorker>());
         return services;

@@ -22,6 +22,7 @@ public sealed class RetrainerWorker(
     SequenceStore sequences,
     ModelRefitter refitter,
     RetrainerMetrics metrics,
+    RetrainerLease lease,
     IConfiguration configuration,
     IOptions<RetrainerOptions> options,
     ILogger<RetrainerWorker> logger) : BackgroundService
@@ -36,6 +37,9 @@ public sealed class RetrainerWorker(
 
     /// <summary>The last refit attempt (null before the first).</summary>
     public RefitResult? LastRefit { get; private set; }
+
+    /// <summary>Raised when a refit starts, with the drift that started it.</summary>
+    public event Action<DriftReport>? RefitStarted;
 
     /// <summary>Raised after each refit attempt, published or not.</summary>
     public event Action<RefitResult>? RefitCompleted;
@@ -79,6 +83,8 @@ public sealed class RetrainerWorker(
     /// <summary>One drift measurement and, when due, one refit.</summary>
     internal void Check(CancellationToken stopping)
     {
+        // A standby counts nothing and must not publish: only the lease holder measures and refits.
+        if (lease.Current is not { } held) return;
         var current = registry.GetCurrentAsync(stopping).GetAwaiter().GetResult();
         if (current is null)
         {
@@ -95,15 +101,18 @@ public sealed class RetrainerWorker(
         metrics.Drift(drift, live.EventsSinceRefit);
         logger.LogDebug("Drift of {Version}: JS {Js:0.0000} bits, head overlap {Overlap:0.00}, {Since} events since the last refit",
             drift.ModelVersion, drift.JsDivergence, drift.HeadOverlap, live.EventsSinceRefit);
-        if (!drift.Exceeds(_options.DriftThreshold, _options.MinHeadOverlap) || live.EventsSinceRefit < _options.MinEventsBetweenRefits) return;
+        bool newItems = ModelRefitter.AdmitsNewItems(_options, drift);
+        if (!(drift.Exceeds(_options.DriftThreshold, _options.MinHeadOverlap) || newItems) || live.EventsSinceRefit < _options.MinEventsBetweenRefits) return;
 
-        logger.LogInformation("Popularity drifted from {Version} (JS {Js:0.0000} bits >= {Threshold} or head overlap {Overlap:0.00} < {MinOverlap}) after {Events} events: refitting",
-            drift.ModelVersion, drift.JsDivergence, _options.DriftThreshold, drift.HeadOverlap, _options.MinHeadOverlap, live.EventsSinceRefit);
+        logger.LogInformation("Popularity drifted from {Version} (JS {Js:0.0000} bits >= {Threshold}, head overlap {Overlap:0.00} < {MinOverlap} or unknown-item share {Unknown:0.000} >= {NewShare}) after {Events} events: refitting",
+            drift.ModelVersion, drift.JsDivergence, _options.DriftThreshold, drift.HeadOverlap, _options.MinHeadOverlap, drift.UnknownShare, _options.NewItemsShare, live.EventsSinceRefit);
         tracker.RefitAttempted();
+        RefitStarted?.Invoke(drift);
         RefitResult result;
         try
         {
-            result = Refit(_base, live, drift, stopping);
+            using var tenure = CancellationTokenSource.CreateLinkedTokenSource(stopping, held.Lost);
+            result = Refit(_base, live, drift, held, tenure.Token);
         }
         catch (Exception e) when (e is not OperationCanceledException || !stopping.IsCancellationRequested)
         {
@@ -118,7 +127,7 @@ public sealed class RetrainerWorker(
         Prune();
     }
 
-    private RefitResult Refit(BaseModel model, PopularitySnapshot live, DriftReport drift, CancellationToken stopping)
+    private RefitResult Refit(BaseModel model, PopularitySnapshot live, DriftReport drift, RetrainerLease.Held held, CancellationToken stopping)
     {
         var users = tracker.PendingUsers().Concat(checkpoint.RecentUsersAsync(_options.MaxUsers, stopping).GetAwaiter().GetResult())
             .Distinct(StringComparer.Ordinal).Take(_options.MaxUsers).ToArray();
@@ -138,7 +147,16 @@ public sealed class RetrainerWorker(
         var output = Path.Combine(_options.WorkDirectory, "refit-" + DateTimeOffset.UtcNow.ToString("yyyyMMddTHHmmssfff", CultureInfo.InvariantCulture));
         var result = refitter.Refit(model.Directory, output, live, drift, histories, steering, stopping);
         if (result.Outcome != RefitOutcome.Published) return result;
-        var info = registry.PublishAsync(output, stopping).GetAwaiter().GetResult();
+        ModelVersionInfo info;
+        try
+        {
+            info = registry.PublishAsync(output, held.Fence, stopping).GetAwaiter().GetResult();
+        }
+        catch (ModelRegistryException e) when (e.InnerException is StackExchange.Redis.RedisServerException)
+        {
+            lease.ReportLost(held, e.Message);
+            return RefitResult.Failed(model.Version, e.Message) with { Directory = output };
+        }
         logger.LogInformation("Published refit {Version} (from {Base}); Scorers swap on the announcement", info.Version, model.Version);
         return result with { PublishedVersion = info.Version };
     }

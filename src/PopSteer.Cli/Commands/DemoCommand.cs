@@ -15,7 +15,10 @@ internal static class DemoCommand
         var model = CommonOptions.Model(required: false);
         model.Description = "Serve this model directory instead of fitting one (it must match the data's item ids).";
         var rate = new Option<double>("--rate") { Description = "Events per second of the live replay; 0 = as fast as possible.", DefaultValueFactory = _ => defaults.Rate };
-        var schedule = new Option<string>("--alpha-schedule") { Description = "SECONDS:ALPHA steps, e.g. \"0:0,30:1.5,60:3\".", DefaultValueFactory = _ => "0:0,20:1.5,40:3" };
+        var schedule = new Option<string>("--alpha-schedule") { Description = "SECONDS:ALPHA steps, e.g. \"0:0,30:1.5,60:3\".", DefaultValueFactory = _ => DemoOptions.DefaultSchedule };
+        var driftAt = new Option<double>("--drift-at") { Description = "Share of the live stream after which popularity drifts (head items fade into new items, tail items rise).", DefaultValueFactory = _ => defaults.DriftAt ?? 0.3 };
+        var noDrift = new Option<bool>("--no-drift") { Description = "Replay the held-out events unchanged (no drift)." };
+        var set = new Option<string[]>("--set") { Description = "KEY=VALUE configuration for the hosted services, e.g. --set Retrainer:SasRecFineTune=Never (repeatable).", AllowMultipleArgumentsPerToken = false };
         var holdout = new Option<double>("--holdout") { Description = "Share of each user's latest events replayed live (the rest trains).", DefaultValueFactory = _ => defaults.Holdout };
         var duration = new Option<double?>("--duration") { Description = "Stop after this many seconds (default: when every event is served)." };
         var users = new Option<int>("--users") { Description = "Generated data: users.", DefaultValueFactory = _ => defaults.GeneratedUsers };
@@ -28,7 +31,7 @@ internal static class DemoCommand
 
         var command = new Command("demo", "Run the whole streaming pipeline on this machine: Redis, embedded Kafka, Ingest, Scorer, live alpha.")
         {
-            data, format, model, rate, schedule, holdout, duration, users, items, interactions, epochs, saeEpochs, seed, plain,
+            data, format, model, rate, schedule, driftAt, noDrift, set, holdout, duration, users, items, interactions, epochs, saeEpochs, seed, plain,
         };
         command.SetAction(async (r, ct) =>
         {
@@ -39,6 +42,8 @@ internal static class DemoCommand
                 ModelDirectory = r.GetValue(model),
                 Rate = r.GetValue(rate),
                 Schedule = AlphaSchedule.Parse(r.GetValue(schedule) ?? "0:0"),
+                DriftAt = r.GetValue(noDrift) ? null : r.GetValue(driftAt),
+                Settings = ParseSettings(r.GetValue(set) ?? []),
                 Holdout = r.GetValue(holdout),
                 Duration = r.GetValue(duration) is { } s ? TimeSpan.FromSeconds(s) : null,
                 GeneratedUsers = r.GetValue(users),
@@ -52,5 +57,18 @@ internal static class DemoCommand
             return await new DemoRunner(options).RunAsync(ct);
         });
         return command;
+    }
+
+    /// <summary>KEY=VALUE pairs; anything else is refused with the offending text.</summary>
+    internal static Dictionary<string, string?> ParseSettings(IEnumerable<string> pairs)
+    {
+        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var pair in pairs)
+        {
+            int eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0) throw new ArgumentException($"--set: '{pair}' is not KEY=VALUE (e.g. Retrainer:SasRecFineTune=Never).");
+            settings[pair[..eq].Trim()] = pair[(eq + 1)..].Trim();
+        }
+        return settings;
     }
 }

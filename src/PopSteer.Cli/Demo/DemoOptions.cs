@@ -11,8 +11,13 @@ internal sealed record DemoOptions
     /// <summary>An existing model directory to serve instead of fitting one.</summary>
     public string? ModelDirectory { get; init; }
     /// <summary>Events per second of the live replay; 0 = as fast as possible (a load run).</summary>
-    public double Rate { get; init; } = 200;
-    public AlphaSchedule Schedule { get; init; } = AlphaSchedule.Parse("0:0,20:1.5,40:3");
+    public double Rate { get; init; } = 100;
+    public const string DefaultSchedule = "0:0,15:1.5";
+    public AlphaSchedule Schedule { get; init; } = AlphaSchedule.Parse(DefaultSchedule);
+    /// <summary>Share of the live stream after which popularity drifts (<see cref="DriftScenario"/>); null = no drift.</summary>
+    public double? DriftAt { get; init; } = 0.3;
+    /// <summary>Configuration overrides for the hosted services (`--set Retrainer:SasRecFineTune=Never`), applied last.</summary>
+    public IReadOnlyDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();
     /// <summary>Share of each user's events, latest in time, held out and replayed live; the rest trains the model.</summary>
     public double Holdout { get; init; } = 0.25;
     /// <summary>Stop after this long even if the replay has not finished; null = when everything is served.</summary>
@@ -33,6 +38,7 @@ internal sealed record DemoOptions
         if (!(Rate >= 0) || double.IsInfinity(Rate)) throw new ArgumentException("--rate must be >= 0 (0 = as fast as possible).");
         if (Holdout is <= 0 or >= 1 || double.IsNaN(Holdout)) throw new ArgumentException("--holdout must lie in (0, 1).");
         if (Duration is { } d && d <= TimeSpan.Zero) throw new ArgumentException("--duration must be positive.");
+        if (DriftAt is { } at && (at is <= 0 or >= 1 || double.IsNaN(at))) throw new ArgumentException("--drift-at must lie in (0, 1) (the share of the stream before the drift).");
         if (ShadowSampleEvery < 1) throw new ArgumentException("--shadow-every must be at least 1.");
         if (DataPath is not null && !File.Exists(DataPath)) throw new FileNotFoundException($"Data file not found: {DataPath}", DataPath);
     }

@@ -11,6 +11,7 @@ using PopSteer.Core.Scoring;
 using PopSteer.Core.Storage;
 using PopSteer.Core.Training;
 using PopSteer.Ingest;
+using PopSteer.Retrainer;
 using PopSteer.Scorer;
 using PopSteer.Streaming.Contracts;
 using PopSteer.Streaming.Embedded;
@@ -24,9 +25,10 @@ namespace PopSteer.Cli.Demo;
 
 /// <summary>
 /// `popsteer demo`: the whole product on one machine. Starts its own Redis and the embedded Kafka broker, fits a model
-/// (or reuses a cached one), publishes it, hosts the real Ingest and Scorer workers in this process, replays the
-/// held-out part of the data as a live stream, turns alpha on schedule, shows what is being served beside an
-/// unsteered shadow, and stops everything it started.
+/// (or reuses a cached one), publishes it, hosts the real Ingest, Scorer and Retrainer workers in this process,
+/// replays the held-out part of the data as a live stream whose popularity drifts at a known point, turns alpha on
+/// schedule, shows drift, refits and swaps, what is being served beside an unsteered and a stale-model shadow, and
+/// stops everything it started.
 /// </summary>
 internal sealed class DemoRunner(DemoOptions options)
 {
@@ -49,11 +51,12 @@ internal sealed class DemoRunner(DemoOptions options)
         Say("[3/6] Data and model");
         var (trainRows, liveRows) = LoadAndSplit();
         string modelDirectory = options.ModelDirectory ?? FitOrReuse(trainRows, cancellationToken);
-        using var shadowModel = PopSteerModel.Load(modelDirectory);
+        var shadowModel = PopSteerModel.Load(modelDirectory);
         double initialAlpha = options.Schedule.AlphaAt(TimeSpan.Zero, shadowModel.Manifest.Steering?.Alpha ?? 1.5);
+        var (events, plan) = LiveStream(trainRows, liveRows);
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Kafka:BootstrapServers"] = broker.BootstrapServers,
             ["Redis:Configuration"] = redis.ConnectionString,
@@ -64,11 +67,15 @@ internal sealed class DemoRunner(DemoOptions options)
             // after the full fetch.wait.max.ms (500 ms by default), which would dominate every hop's latency here.
             ["Kafka:Consumer:fetch.wait.max.ms"] = "5",
             ["Kafka:Consumer:session.timeout.ms"] = "6000",
-        });
+        };
+        foreach (var (key, value) in DemoRetrainerSettings.For(options)) settings[key] = value;
+        foreach (var (key, value) in options.Settings) settings[key] = value;
+        builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Error);
         builder.Services.AddIngest(builder.Configuration);
         builder.Services.AddScorer(builder.Configuration);
+        builder.Services.AddRetrainer(builder.Configuration);
         using var host = builder.Build();
         IConfigurationRoot configuration = builder.Configuration;
 
@@ -84,15 +91,40 @@ internal sealed class DemoRunner(DemoOptions options)
         // Stream only once the Scorer serves: otherwise the first phase measures model loading, not the pipeline.
         await host.Services.GetRequiredService<ModelHolder>().WaitForFirstModelAsync(cancellationToken);
         var kafka = host.Services.GetRequiredService<KafkaClientFactory>();
-        var events = InteractionReplay.ToEvents(liveRows, "demo-", keepOrder: true);
-        Say($"[6/6] Streaming {events.Count:N0} held-out events at {(options.Rate == 0 ? "full speed" : $"{options.Rate:0} events/s")}; alpha schedule {options.Schedule}");
+        Say($"[6/6] Streaming {events.Count:N0} held-out events at {(options.Rate == 0 ? "full speed" : $"{options.Rate:0} events/s")}; alpha schedule {options.Schedule}" +
+            (plan is null ? "" : $"; popularity drifts at event {plan.DriftAt:N0} ({plan.Fading.Count} head items fade into {plan.NewItems.Count} new items, {plan.Rising.Count} tail items rise)"));
 
-        var outcome = await StreamAsync(kafka, sequences, shadowModel, configuration, events, initialAlpha, cancellationToken);
-
-        using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
-            await host.StopAsync(stopping.Token);
-        PrintSummary(outcome, published.Version, events.Count);
+        var reference = new DriftReference(shadowModel.Items, shadowModel.Groups, events, plan);
+        var story = new RefitStory(host.Services.GetRequiredService<RetrainerWorker>(), host.Services.GetRequiredService<ModelHolder>(), published.Version, Say, options.Interactive);
+        StreamOutcome outcome;
+        try
+        {
+            outcome = await StreamAsync(kafka, sequences, shadowModel, configuration, events, reference, story, initialAlpha, cancellationToken);
+        }
+        finally
+        {
+            using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+                await host.StopAsync(stopping.Token);
+            story.Dispose();
+            shadowModel.Dispose();
+        }
+        PrintSummary(outcome, published.Version, events.Count, story);
         return 0;
+    }
+
+    /// <summary>The held-out rows as live events, drifted at <see cref="DemoOptions.DriftAt"/>, stamped on the replay's own clock.</summary>
+    private (IReadOnlyList<InteractionEvent> Events, DriftPlan? Plan) LiveStream(IReadOnlyList<Interaction> trainRows, IReadOnlyList<Interaction> liveRows)
+    {
+        DriftPlan? plan = null;
+        if (options.DriftAt is { } at)
+            (liveRows, plan) = DriftScenario.Apply(trainRows, liveRows, (int)(liveRows.Count * at), new DriftScenarioOptions { Seed = options.Seed });
+        // Event time = when the replay sends it: the Retrainer's decay and every event-time bound see a live stream,
+        // not the data set's years. Unique per event, so a recommendation is matched to the event it answers.
+        var start = DateTimeOffset.UtcNow;
+        double spacingMs = options.Rate > 0 ? Math.Max(1, 1000 / options.Rate) : 1;
+        var events = InteractionReplay.ToEvents(liveRows, "demo-", keepOrder: true)
+            .Select((e, i) => e with { Timestamp = start.AddMilliseconds(Math.Round(i * spacingMs)) }).ToArray();
+        return (events, plan);
     }
 
     /// <param name="ServedIn">From the first replayed event to the last recommendation read: the pipeline's busy time.</param>
@@ -100,14 +132,20 @@ internal sealed class DemoRunner(DemoOptions options)
         PipelineStatistics Statistics, IReadOnlyList<PhaseStatistics> Phases, TimeSpan Elapsed, TimeSpan ServedIn, long Fallbacks, bool CompletedReplay);
 
     private async Task<StreamOutcome> StreamAsync(KafkaClientFactory kafka, SequenceStore sequences, PopSteerModel model,
-        IConfigurationRoot configuration, IReadOnlyList<InteractionEvent> events, double initialAlpha, CancellationToken cancellationToken)
+        IConfigurationRoot configuration, IReadOnlyList<InteractionEvent> events, DriftReference reference, RefitStory story,
+        double initialAlpha, CancellationToken cancellationToken)
     {
         var statistics = new PipelineStatistics();
-        var phases = new ConcurrentDictionary<double, PhaseStatistics>();
-        var liveServed = PhaseStatistics.Window(model.Groups, 2000);
-        var liveSample = PhaseStatistics.Window(model.Groups, 2000);
-        var liveShadow = PhaseStatistics.Window(model.Groups, 2000);
-        var shadow = new ShadowScorer(model, sequences, options.ShadowSampleEvery);
+        var phases = new ConcurrentDictionary<(string Phase, double Alpha), PhaseStatistics>();
+        var order = new ConcurrentDictionary<(string Phase, double Alpha), long>();
+        var liveServed = PhaseStatistics.Window(reference.Before, 2000);
+        var liveSample = PhaseStatistics.Window(reference.Before, 2000);
+        var liveShadow = PhaseStatistics.Window(reference.Before, 2000);
+        var liveStale = PhaseStatistics.Window(reference.Before, 2000);
+        int driftSeen = 0;
+        var shadow = new ShadowScorer(sequences, reference, options.ShadowSampleEvery);
+        shadow.AddModel(model);
+        story.Attach(shadow, model);
         long fallbacks = 0;
         long lastRecommendationTicks = Stopwatch.GetTimestamp();
         var warmedUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -134,13 +172,24 @@ internal sealed class DemoRunner(DemoOptions options)
                 }
                 var now = DateTimeOffset.UtcNow;
                 var latency = now - (recommendation.EnqueuedAt ?? recommendation.EventTimestamp ?? recommendation.GeneratedAt);
-                var list = recommendation.Items.Select(i => model.Items.TryGetInternal(i.ItemId, out var id) ? id : 0).Where(id => id > 0).ToArray();
-                var phase = phases.GetOrAdd(recommendation.Alpha, a => new PhaseStatistics(a, model.Groups));
+                var list = reference.ToReference(recommendation.Items.Select(i => i.ItemId));
+                var answered = reference.EventOf(recommendation.UserId, recommendation.EventTimestamp);
+                bool drifted = answered is { } a && a.Index >= reference.DriftAt;
+                if (drifted && Interlocked.Exchange(ref driftSeen, 1) == 0)
+                {
+                    // From the drift on, "tail" means what users now make unpopular.
+                    foreach (var w in new[] { liveServed, liveSample, liveShadow, liveStale }) w.Reset(reference.After);
+                }
+                var key = (story.PhaseOf(recommendation.ModelVersion, drifted, reference.Plan is not null), recommendation.Alpha);
+                var phase = phases.GetOrAdd(key, k => new PhaseStatistics(k.Phase, k.Alpha, drifted ? reference.After : reference.Before));
+                order.TryAdd(key, Stopwatch.GetTimestamp());
                 statistics.RecommendationReceived(latency);
-                phase.Add(list, latency);
+                phase.Add(list, latency, reference.Ndcg(list, answered?.Next));
                 liveServed.Add(list);
                 if (recommendation.Fallback) Interlocked.Increment(ref fallbacks);
-                else if (shadow.Samples(recommendation.UserId)) shadow.Enqueue(recommendation.UserId, list, phase, liveSample, liveShadow);
+                else if (shadow.Samples(recommendation.UserId))
+                    shadow.Enqueue(new ShadowScorer.Pending(recommendation.UserId, list, recommendation.ModelVersion, recommendation.Alpha, recommendation.Neurons,
+                        recommendation.EventTimestamp, answered?.Next, phase, liveSample, liveShadow, liveStale));
                 Interlocked.Exchange(ref lastRecommendationTicks, Stopwatch.GetTimestamp());
             }
             consumer.Close();
@@ -152,6 +201,7 @@ internal sealed class DemoRunner(DemoOptions options)
         await WarmUpAsync(kafka, topics.Interactions, warmedUp.Task, stop.Token);
 
         var clock = Stopwatch.StartNew();
+        story.Start(clock);
         long streamStartTicks = Stopwatch.GetTimestamp();
         var replay = new InteractionReplay(kafka).RunAsync(events, topics.Interactions, options.Rate,
             r => statistics.EventsProduced(r.Sent), stop.Token);
@@ -177,14 +227,25 @@ internal sealed class DemoRunner(DemoOptions options)
             var ingestLag = await lag.LagAsync("popsteer-ingest", topics.Interactions);
             var scorerLag = await lag.LagAsync("popsteer-scorer", topics.UsersChanged);
             var quiet = Stopwatch.GetElapsedTime(Interlocked.Read(ref lastRecommendationTicks));
-            completed = replay.IsCompleted && ingestLag == 0 && scorerLag == 0 && quiet > TimeSpan.FromSeconds(3);
+            completed = replay.IsCompleted && ingestLag == 0 && scorerLag == 0 && quiet > TimeSpan.FromSeconds(3) && !story.Refitting;
             // Rates cover the interval since the previous line: every second live, every 5 s in plain mode.
             bool printing = options.Interactive || elapsed - lastLine >= TimeSpan.FromSeconds(5) || completed;
             if (!printing) return null;
             var snapshot = statistics.Tick();
 
+            var drift = story.LastDrift;
             var row = new DashboardRow(elapsed, alpha, snapshot, statistics.Events, statistics.Recommendations, ingestLag, scorerLag,
-                liveServed.TailShare, liveSample.TailShare, liveShadow.TailShare, liveSample.Gini, liveShadow.Gini, liveSample.Lists);
+                liveServed.TailShare, liveSample.TailShare, liveShadow.TailShare, liveSample.Gini, liveShadow.Gini, liveSample.Lists)
+            {
+                Phase = statistics.Events < reference.DriftAt || reference.Plan is null ? "before drift" : story.Published ? "after refit" : "after drift",
+                ModelVersion = story.Serving,
+                DriftJs = drift?.JsDivergence ?? double.NaN,
+                HeadOverlap = drift?.HeadOverlap ?? double.NaN,
+                UnknownShare = drift?.UnknownShare ?? double.NaN,
+                Refit = story.Status,
+                StaleTailShare = shadow.Stale is null ? double.NaN : liveStale.TailShare,
+                StaleGini = shadow.Stale is null ? double.NaN : liveStale.Gini,
+            };
             if (!options.Interactive)
             {
                 lastLine = elapsed;
@@ -221,7 +282,8 @@ internal sealed class DemoRunner(DemoOptions options)
         var servedIn = TimeSpan.FromTicks(Math.Min(elapsedTotal.Ticks,
             Math.Max(0, (long)((Interlocked.Read(ref lastRecommendationTicks) - streamStartTicks) * (double)TimeSpan.TicksPerSecond / Stopwatch.Frequency))));
         try { await Task.WhenAll(viewer, shadowing, replay); } catch (OperationCanceledException) { }
-        return new StreamOutcome(statistics, phases.Values.ToArray(), elapsedTotal, servedIn, Interlocked.Read(ref fallbacks), completed);
+        var ordered = phases.OrderBy(p => order[p.Key]).Select(p => p.Value).ToArray();
+        return new StreamOutcome(statistics, ordered, elapsedTotal, servedIn, Interlocked.Read(ref fallbacks), completed);
     }
 
     private const string WarmUpUser = "popsteer-demo-warm-up";
@@ -341,7 +403,7 @@ internal sealed class DemoRunner(DemoOptions options)
         return perUser.Count;
     }
 
-    private void PrintSummary(StreamOutcome outcome, string version, int events)
+    private void PrintSummary(StreamOutcome outcome, string version, int events, RefitStory story)
     {
         var s = outcome.Statistics;
         var (p50, p99, max) = s.TotalLatency();
@@ -351,21 +413,27 @@ internal sealed class DemoRunner(DemoOptions options)
         Say(string.Create(CultureInfo.InvariantCulture,
             $"  model {version}; {s.Events:N0}/{events:N0} events served in {seconds:0.0} s (first event to last recommendation) = {s.Events / seconds:0} events/s; {s.Recommendations:N0} recommendations = {s.Recommendations / seconds:0} recs/s; {outcome.Fallbacks:N0} fallback lists"));
         Say(string.Create(CultureInfo.InvariantCulture, $"  event-to-recommendation latency: p50 {p50:0.0} ms, p99 {p99:0.0} ms, max {max:0.0} ms"));
-        var table = new Table().Title("Served lists by alpha (sample = users with an unsteered shadow list)");
-        table.AddColumns("alpha", "recs", "p50 ms", "p99 ms", "tail share (all)", "tail share sample / shadow", "gini@10 sample / shadow", "sampled lists");
-        foreach (var phase in outcome.Phases.OrderBy(p => p.Alpha))
+        foreach (var line in story.Lines()) Say("  " + line);
+        static string F(double x, string format = "0.000") => double.IsNaN(x) ? "-" : x.ToString(format, CultureInfo.InvariantCulture);
+        var table = new Table().Title("Served lists by phase and alpha (sample = users with shadow lists; stale = the version before the refit, same alpha)");
+        table.AddColumns("phase", "alpha", "recs", "p50 / p99 ms", "tail share all", "tail share sample / unsteered / stale", "gini@10 sample / unsteered / stale", "ndcg@10 next event: served / unsteered / stale", "sampled");
+        foreach (var phase in outcome.Phases)
         {
             var (l50, l99) = phase.LatencyMs();
+            bool stale = phase.SampleStale.Lists > 0;
             table.AddRow(
+                Markup.Escape(phase.Phase),
                 phase.Alpha.ToString("0.##", CultureInfo.InvariantCulture),
                 phase.Recommendations.ToString("N0", CultureInfo.InvariantCulture),
-                l50.ToString("0.0", CultureInfo.InvariantCulture), l99.ToString("0.0", CultureInfo.InvariantCulture),
-                phase.Served.TailShare.ToString("0.000", CultureInfo.InvariantCulture),
-                $"{phase.SampleServed.TailShare.ToString("0.000", CultureInfo.InvariantCulture)} / {phase.SampleShadow.TailShare.ToString("0.000", CultureInfo.InvariantCulture)}",
-                $"{phase.SampleServed.Gini.ToString("0.000", CultureInfo.InvariantCulture)} / {phase.SampleShadow.Gini.ToString("0.000", CultureInfo.InvariantCulture)}",
+                $"{F(l50, "0")} / {F(l99, "0")}",
+                F(phase.Served.TailShare),
+                $"{F(phase.SampleServed.TailShare)} / {F(phase.SampleShadow.TailShare)} / {(stale ? F(phase.SampleStale.TailShare) : "-")}",
+                $"{F(phase.SampleServed.Gini)} / {F(phase.SampleShadow.Gini)} / {(stale ? F(phase.SampleStale.Gini) : "-")}",
+                $"{F(phase.NdcgServed.Mean, "0.0000")} / {F(phase.NdcgShadow.Mean, "0.0000")} / {(stale ? F(phase.NdcgStale.Mean, "0.0000") : "-")}",
                 phase.SampleServed.Lists.ToString("N0", CultureInfo.InvariantCulture));
         }
         AnsiConsole.Write(table);
+        Say("  Tail share and Gini are measured against the popularity users show: the training data's before the drift, the drifted stream's after it.");
         Say("Stopped the workers, the embedded broker and redis-server.");
     }
 

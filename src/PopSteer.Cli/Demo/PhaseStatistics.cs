@@ -5,20 +5,26 @@ using PopSteer.Scorer;
 namespace PopSteer.Cli.Demo;
 
 /// <summary>
-/// Everything served while one alpha was in force (attributed by the alpha each recommendation carries, so lists made
-/// just before a change count for the old value): volume, latency, and the fairness of the served lists beside the
-/// unsteered shadow on the same sampled users.
+/// Everything served in one phase of the story (before the drift, after it with the stale model, after the refit) at
+/// one alpha (attributed by the alpha each recommendation carries, so lists made just before a change count for the
+/// old value): volume, latency, the fairness of the served lists beside the unsteered shadow and, after a refit, the
+/// stale model on the same sampled users, and NDCG@10 of each against the user's next live event.
 /// </summary>
-internal sealed class PhaseStatistics(double alpha, PopularityGroups groups)
+internal sealed class PhaseStatistics(string phase, double alpha, PopularityGroups groups)
 {
     private readonly LongHistogram _latency = new(3_600_000_000L, 3);
     private readonly Lock _gate = new();
 
+    public string Phase { get; } = phase;
     public double Alpha { get; } = alpha;
     public long Recommendations { get; private set; }
     public ServedExposureWindow Served { get; } = Window(groups, int.MaxValue);
     public ServedExposureWindow SampleServed { get; } = Window(groups, int.MaxValue);
     public ServedExposureWindow SampleShadow { get; } = Window(groups, int.MaxValue);
+    public ServedExposureWindow SampleStale { get; } = Window(groups, int.MaxValue);
+    public RunningMean NdcgServed { get; } = new();
+    public RunningMean NdcgShadow { get; } = new();
+    public RunningMean NdcgStale { get; } = new();
 
     /// <summary>The Scorer's own sliding window of served lists (tail share, Gini@K), so the demo measures the same way.</summary>
     public static ServedExposureWindow Window(PopularityGroups groups, int capacity)
@@ -28,9 +34,10 @@ internal sealed class PhaseStatistics(double alpha, PopularityGroups groups)
         return window;
     }
 
-    public void Add(int[] list, TimeSpan latency)
+    public void Add(int[] list, TimeSpan latency, double ndcg)
     {
         Served.Add(list);
+        NdcgServed.Add(ndcg);
         lock (_gate)
         {
             Recommendations++;
@@ -44,4 +51,25 @@ internal sealed class PhaseStatistics(double alpha, PopularityGroups groups)
             return _latency.TotalCount == 0 ? (double.NaN, double.NaN)
                 : (_latency.GetValueAtPercentile(50) / 1000.0, _latency.GetValueAtPercentile(99) / 1000.0);
     }
+}
+
+/// <summary>A thread-safe mean that ignores NaN (a user's last event has no next one to score against).</summary>
+internal sealed class RunningMean
+{
+    private readonly Lock _gate = new();
+    private double _sum;
+    private long _count;
+
+    public void Add(double value)
+    {
+        if (double.IsNaN(value)) return;
+        lock (_gate)
+        {
+            _sum += value;
+            _count++;
+        }
+    }
+
+    public long Count { get { lock (_gate) return _count; } }
+    public double Mean { get { lock (_gate) return _count == 0 ? double.NaN : _sum / _count; } }
 }

@@ -18,11 +18,19 @@ public sealed class ModelRegistry
     // Stores the files, records the version once (first publish time wins) and moves `current`, all in one step:
     // a scorer that reads `current` always finds a complete version behind it. Re-publishing the same content
     // rewrites its files, which also heals a copy that was damaged in Redis.
+    // With a fence (KEYS[5], token in the last ARGV) a token below the highest seen refuses the whole publish.
     private const string PublishScript = """
+        local n = #ARGV
+        if #KEYS == 5 then
+          local mark = tonumber(redis.call('GET', KEYS[5]) or '0')
+          if tonumber(ARGV[n]) < mark then return redis.error_reply('FENCED token ' .. ARGV[n] .. ' is below ' .. mark) end
+          redis.call('SET', KEYS[5], ARGV[n])
+          n = n - 1
+        end
         redis.call('DEL', KEYS[1])
-        for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+        for i = 6, n, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
         if redis.call('EXISTS', KEYS[2]) == 0 then
-          redis.call('HSET', KEYS[2], 'publishedAt', ARGV[2], 'manifestSha256', ARGV[3], 'files', (#ARGV - 5) / 2, 'bytes', ARGV[4])
+          redis.call('HSET', KEYS[2], 'publishedAt', ARGV[2], 'manifestSha256', ARGV[3], 'files', (n - 5) / 2, 'bytes', ARGV[4])
           redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
         end
         redis.call('HSET', KEYS[2], 'signedBy', ARGV[5])
@@ -106,7 +114,12 @@ public sealed class ModelRegistry
     /// announces it, then prunes versions beyond <c>Registry:RetainVersions</c>.
     /// </summary>
     /// <exception cref="ModelRegistryException">The directory is not a valid model directory.</exception>
-    public async Task<ModelVersionInfo> PublishAsync(string modelDirectory, CancellationToken cancellationToken = default)
+    public Task<ModelVersionInfo> PublishAsync(string modelDirectory, CancellationToken cancellationToken = default) =>
+        PublishAsync(modelDirectory, null, cancellationToken);
+
+    /// <param name="fence">A writer's fencing token (the Retrainer's lease): refused with <see cref="ModelRegistryException"/>
+    /// when the registry has seen a higher token for this fence, so an instance that lost its lease cannot publish.</param>
+    public async Task<ModelVersionInfo> PublishAsync(string modelDirectory, RegistryFence? fence, CancellationToken cancellationToken)
     {
         var announcer = _announcer ?? throw new InvalidOperationException("Publishing needs a ModelAnnouncer (Kafka) to announce the new version.");
         var dir = Path.GetFullPath(modelDirectory);
@@ -157,11 +170,24 @@ public sealed class ModelRegistry
         args[3] = bytes;
 
         RedisKey[] keys = [_keys.Files(version), _keys.Meta(version), _keys.Versions, _keys.Current];
-        var publishedAtMs = (long)await _pipeline.ExecuteAsync(
-            async _ => await Db.ScriptEvaluateAsync(PublishScript, keys, [.. args]),
-            cancellationToken);
+        int files = (args.Count - 5) / 2; // before the fence token joins the arguments
+        if (fence is not null)
+        {
+            keys = [.. keys, _keys.Fence(fence.Name)];
+            args.Add(fence.Token);
+        }
+        long publishedAtMs;
+        try
+        {
+            publishedAtMs = (long)await _pipeline.ExecuteAsync(
+                async _ => await Db.ScriptEvaluateAsync(PublishScript, keys, [.. args]),
+                cancellationToken);
+        }
+        catch (RedisServerException e) when (e.Message.Contains("FENCED", StringComparison.Ordinal))
+        {
+            throw new ModelRegistryException($"Publish of {version} refused by fence '{fence?.Name}': {e.Message} (a newer writer holds the lease)", e);
+        }
         var publishedAt = DateTimeOffset.FromUnixTimeMilliseconds(publishedAtMs);
-        int files = (args.Count - 5) / 2;
         _logger.LogInformation("Published model {Version} ({Files} files, {Bytes} bytes, {Signed}) from {Directory}; current -> {Version}",
             version, files, bytes, signature is null ? "unsigned" : "signed by key " + signature.KeyId, dir, version);
 
@@ -214,6 +240,15 @@ public sealed class ModelRegistry
             _logger.LogInformation("Pruned {Count} model versions beyond the newest {Keep}: {Versions}", removed, keep, string.Join(", ", gone));
         return gone;
     }
+
+    /// <summary>Raises <paramref name="fence"/>'s mark to its token (never lowers it): from then on lower tokens cannot publish.</summary>
+    public async Task RaiseFenceAsync(RegistryFence fence, CancellationToken cancellationToken = default) =>
+        await _pipeline.ExecuteAsync(async _ => await Db.ScriptEvaluateAsync(RaiseFenceScript, [_keys.Fence(fence.Name)], [fence.Token]), cancellationToken);
+
+    private const string RaiseFenceScript = """
+        if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+        return 1
+        """;
 
     /// <summary>The version <c>current</c> points at, or null when nothing was ever published.</summary>
     public async Task<string?> GetCurrentAsync(CancellationToken cancellationToken = default)

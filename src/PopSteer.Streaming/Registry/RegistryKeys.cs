@@ -10,6 +10,7 @@ namespace PopSteer.Streaming.Registry;
 /// {prefix}:versions           zset    version id -> first publish time (unix ms)
 /// {prefix}:v:{version}:meta   hash    publishedAt, manifestSha256, files, bytes
 /// {prefix}:v:{version}:files  hash    file name -> file bytes (manifest.json included)
+/// {prefix}:fence:{name}       string  highest fencing token a writer published with (see RegistryFence)
 /// </code>
 /// <c>prefix</c> is <c>Redis:KeyPrefix</c> followed by <c>:models</c> (default <c>{popsteer:models}</c>).
 /// </summary>
@@ -21,4 +22,5 @@ public sealed class RegistryKeys(string redisKeyPrefix)
     public RedisKey Versions => _tag + ":versions";
     public RedisKey Meta(string version) => $"{_tag}:v:{version}:meta";
     public RedisKey Files(string version) => $"{_tag}:v:{version}:files";
+    public RedisKey Fence(string name) => $"{_tag}:fence:{name}";
 }

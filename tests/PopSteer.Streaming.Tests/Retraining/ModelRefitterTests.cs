@@ -39,7 +39,7 @@ public sealed class ModelRefitterTests : IDisposable
         var refitter = Refitter(new RetrainerOptions
         {
             RefitSae = true, SaeEpochs = 3, SaeLearningRate = 1e-3, AnalysisPrefixes = 500, MinValidationUsers = 20,
-            MaxFvu = 10, MaxNdcgDrop = 1, RequireGiniReduction = false,
+            MaxFvu = 10, MaxNdcgDrop = 1, RequireGiniReduction = false, MaxNdcgDropVsServing = 1, MaxGiniRiseVsServing = 1,
         });
         var result = refitter.Refit(baseDir, _scratch.Sub("refit"), live, drift, users, new RefitSteering(1.0, null));
 

@@ -73,6 +73,8 @@ public sealed class RefitPipelineTests(RedisServerFixture redis, KafkaFixture ka
             ["Retrainer:MaxFvu"] = "10",
             ["Retrainer:MaxNdcgDrop"] = "1",
             ["Retrainer:RequireGiniReduction"] = "false",
+            ["Retrainer:MaxNdcgDropVsServing"] = "1",
+            ["Retrainer:MaxGiniRiseVsServing"] = "1",
         }, (services, configuration) => services.AddIngest(configuration).AddRetrainer(configuration));
         var worker = pipeline.Services.GetRequiredService<RetrainerWorker>();
         var refits = new List<RefitResult>();
@@ -138,6 +140,8 @@ public sealed class RefitPipelineTests(RedisServerFixture redis, KafkaFixture ka
         settings["Retrainer:MaxFvu"] = "0"; // no SAE reconstructs held-out users perfectly
         settings["Retrainer:MaxNdcgDrop"] = "1";
         settings["Retrainer:RequireGiniReduction"] = "false";
+        settings["Retrainer:MaxNdcgDropVsServing"] = "1";
+        settings["Retrainer:MaxGiniRiseVsServing"] = "1";
 
         await using var host = await TestHost.StartAsync(settings, (s, c) => s.AddIngest(c).AddRetrainer(c));
         var worker = host.Services.GetRequiredService<RetrainerWorker>();

@@ -1,0 +1,30 @@
+using System.Globalization;
+
+namespace PopSteer.Cli.Demo;
+
+/// <summary>
+/// The Retrainer as the demo runs it: the service's own keys, sized so that drift, refit, validation, publish and swap
+/// all happen within the few minutes of the replay on a small machine. `--set KEY=VALUE` overrides any of them.
+/// </summary>
+internal static class DemoRetrainerSettings
+{
+    public static IEnumerable<KeyValuePair<string, string?>> For(DemoOptions options)
+    {
+        string S(double x) => x.ToString(CultureInfo.InvariantCulture);
+        yield return new("Retrainer:WorkDirectory", Path.Combine(options.WorkDirectory, "retrainer"));
+        yield return new("Retrainer:CheckInterval", "00:00:02");
+        yield return new("Retrainer:CheckpointInterval", "00:00:01");
+        // The replay stamps events with its own clock: a half-life of seconds follows the live stream.
+        yield return new("Retrainer:PopularityHalfLife", "00:00:20");
+        yield return new("Retrainer:MinEventsBetweenRefits", S(Math.Max(500, options.Rate * 15)));
+        yield return new("Retrainer:DriftThreshold", "0.1");
+        yield return new("Retrainer:MinHeadOverlap", "0");
+        yield return new("Retrainer:NewItemsShare", "0.02");
+        yield return new("Retrainer:SasRecEpochs", "3");
+        yield return new("Retrainer:SasRecTimeBudget", "00:01:00");
+        yield return new("Retrainer:SaeEpochs", "3");
+        yield return new("Retrainer:SaeLearningRate", "0.0001");
+        yield return new("Retrainer:AnalysisPrefixes", "20000");
+        yield return new("Retrainer:LeaseTtl", "00:00:10");
+    }
+}
