@@ -63,7 +63,9 @@ public sealed partial class ExportedSeriesTests(RedisServerFixture redis, KafkaF
         using var prometheus = LocalPrometheus.Installed ? await LocalPrometheus.StartAsync(_scratch.Sub("prometheus"), port) : null;
         await KafkaTestClient.ProduceEventsAsync(settings.BootstrapServers, settings.InteractionsTopic, events);
         await Eventually.Until(() => Volatile.Read(ref refits) > 0, Patience, () => "no refit was attempted");
-        pipeline.Reconfigure(("Steering:Alpha", "-1")); // refused: the last good alpha stays
+        pipeline.Reconfigure(("Steering:Alpha", "-1")); // refused by the next batch: the last good alpha stays
+        await ScorerTestHost.SignalAsync(settings.BootstrapServers, settings.UsersChangedTopic,
+            [new UserChanged { UserId = "user-0", LastEventId = "again", LastItemId = events[0].ItemId, EventTimestamp = DateTimeOffset.UtcNow, EnqueuedAt = DateTimeOffset.UtcNow }]);
         await Eventually.Until(() => pipeline.Counter("popsteer.scorer.steering_refused") > 0, Patience, () => "the invalid alpha was not refused");
         await Eventually.Until(() => pipeline.Services.GetRequiredService<IngestMetrics>().EventsApplied == events.Count, Patience, () => "not every event was applied");
         await Eventually.Until(() => pipeline.Counter("popsteer.scorer.users_scored") > Users / 2, Patience, () => "the Scorer has not scored the users");
