@@ -25,15 +25,14 @@ public sealed class ChaosDrillTests(ITestOutputHelper output)
         FaultKind.PauseRedis,
         FaultKind.MalformedBurst,
         FaultKind.AlphaEdit,
-        // Enable when the issue 8 fixes are merged (docs/chaos.md, Findings); all passed on a scratch merge:
-        // FaultKind.ConfigTypo,        // ingest-hard: unknown Steering keys refused, last good kept
-        // FaultKind.ConfigBrokenJson,  // ingest-hard: a file that does not parse is refused, last good kept
-        // FaultKind.AlphaInvalid,      // ingest-hard: the start-up alpha is the last good one (F3)
-        // FaultKind.ForgedModel,       // scorer-hard: signed manifests (the drill signs by itself when `popsteer keygen` exists)
+        FaultKind.ConfigTypo,        // unknown Steering keys refused, last good kept
+        FaultKind.ConfigBrokenJson,  // a file that does not parse is refused, last good kept
+        FaultKind.AlphaInvalid,      // the start-up alpha is the last good one (finding F3)
+        FaultKind.ForgedModel,       // signed manifests: the drill signs with `popsteer keygen` keys, the forgery is refused
     ];
 
     /// <summary>Malformed kinds whose fix is pending (<see cref="MalformedKind.PendingFix"/>) are sent once this is true.</summary>
-    private const bool IncludePendingMalformed = false;
+    private const bool IncludePendingMalformed = true;
 
     [Fact]
     public async Task A_short_seeded_drill_over_the_real_processes_loses_doubles_and_crashes_nothing()
