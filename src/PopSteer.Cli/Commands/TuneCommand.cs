@@ -8,7 +8,7 @@ using PopSteer.Core.Storage;
 namespace PopSteer.Cli.Commands;
 
 /// <summary>
-/// `popsteer tune`: the authors' selection rule on the validation split (max |dGini|/Gini0 - |dNDCG|/NDCG0 with the
+/// `popsteer tune`: the authors' selection rule on the validation split (max (Gini0 - Gini)/Gini0 - |dNDCG|/NDCG0, a signed Gini term (see SelectionScore), with the
 /// NDCG drop bounded, SASRec as the reference), over the same alpha x N grid `compare` uses. The choice is stored in
 /// the manifest as the model's steering default.
 /// </summary>

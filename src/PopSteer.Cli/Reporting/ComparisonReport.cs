@@ -80,7 +80,7 @@ public static class ComparisonReport
         var ranked = result.Methods.Where(m => !m.IsReference && m.Method is not (MethodComparison.SasRec or MethodComparison.Sae))
             .OrderByDescending(m => m.Admissible).ThenByDescending(m => m.ValidationGain).ToList();
         var sb = new StringBuilder();
-        sb.Append(Inv, $"Selection score (|dGini|/Gini0 - |dNDCG|/NDCG0 against SASRec, NDCG drop <= {maxNdcgDrop:P0}), chosen on validation:\n");
+        sb.Append(Inv, $"Selection score ((Gini0 - Gini)/Gini0 - |dNDCG|/NDCG0 against SASRec, NDCG drop <= {maxNdcgDrop:P0}), chosen on validation:\n");
         foreach (var m in ranked)
         {
             double testGain = SelectionScore.Gain(sasRec.Test, m.Test);

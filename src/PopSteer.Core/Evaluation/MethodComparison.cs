@@ -11,7 +11,7 @@ namespace PopSteer.Core.Evaluation;
 
 /// <summary>
 /// PopSteer against the paper's baselines (METHOD.md sections 6 and 8, issue 3). Every method is tuned on the
-/// validation split over its grid with the authors' selection rule (largest |dGini|/Gini0 - |dNDCG|/NDCG0 with a
+/// validation split over its grid with the authors' selection rule (largest (Gini0 - Gini)/Gini0 - |dNDCG|/NDCG0 with a
 /// relative NDCG drop of at most <see cref="MethodComparisonOptions.MaxNdcgDrop"/>, SASRec's validation metrics as
 /// the reference), then the chosen setting is evaluated on the test split, timed end to end (SASRec forward,
 /// scoring, re-ranking) per 1,000 users (median of <see cref="MethodComparisonOptions.TimedRuns"/> passes). Every number goes through <see cref="RankingEvaluator"/>.
