@@ -123,7 +123,7 @@ public sealed class DriftRefitTests(RedisServerFixture redis, KafkaFixture kafka
         await Eventually.Until(() => holder.ServingVersion == refit.PublishedVersion, Patience, () => $"scorer still serves {holder.ServingVersion}");
         await KafkaTestClient.ProduceEventsAsync(settings.BootstrapServers, settings.InteractionsTopic, follow);
         var recs = KafkaTestClient.ConsumeValuesUntil(settings.BootstrapServers, settings["Kafka:Topics:Recommendations"], ScorerJsonContext.Default.Recommendation,
-            seen => fans.All(u => seen.Any(r => r.UserId == u && r.ModelVersion == refit.PublishedVersion)), Patience);
+            seen => fans.All(u => seen.Any(r => r.UserId == u && r.ModelVersion == refit.PublishedVersion)) && seen.Any(r => r.ModelVersion == original.Version), Patience);
         var latest = fans.Select(u => recs.Last(r => r.UserId == u && r.ModelVersion == refit.PublishedVersion)).ToArray();
         int withNew = latest.Count(r => r.Items.Any(i => entered.Contains(i.ItemId)));
         Assert.True(withNew * 2 >= latest.Length, $"only {withNew} of {latest.Length} users who just took a new item were recommended one");
