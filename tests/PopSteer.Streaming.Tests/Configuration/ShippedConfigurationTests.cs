@@ -18,12 +18,12 @@ public sealed class ShippedConfigurationTests
         throw new DirectoryNotFoundException($"No PopSteer.Stream.sln above {AppContext.BaseDirectory}.");
     }
 
-    /// <summary>The popsteer.json embedded in deploy/k8s/config.yaml (the block under "popsteer.json: |").</summary>
+    /// <summary>The popsteer.json embedded in deploy/k8s/base/config.yaml (the block under "popsteer.json: |").</summary>
     private static string KubernetesConfigMapJson(string root)
     {
-        var lines = File.ReadAllLines(Path.Combine(root, "deploy", "k8s", "config.yaml"));
+        var lines = File.ReadAllLines(Path.Combine(root, "deploy", "k8s", "base", "config.yaml"));
         var start = Array.FindIndex(lines, l => l.Trim() == "popsteer.json: |") + 1;
-        Assert.True(start > 0, "deploy/k8s/config.yaml has no popsteer.json block");
+        Assert.True(start > 0, "deploy/k8s/base/config.yaml has no popsteer.json block");
         return string.Join('\n', lines.Skip(start).TakeWhile(l => l.StartsWith("    ", StringComparison.Ordinal) || l.Trim().Length == 0));
     }
 

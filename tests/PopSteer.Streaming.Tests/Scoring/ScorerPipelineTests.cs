@@ -305,7 +305,9 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
             .Select(p => reader.QueryWatermarkOffsets(new Confluent.Kafka.TopicPartition(RecommendationsTopic, p), TimeSpan.FromSeconds(10)))
             .Sum(w => w.High.Value - w.Low.Value);
 
-        Assert.InRange(committed, 200, signals - 1);
+        // Usually mid-stream; on an idle machine the Scorer may drain all of them before the stop lands, which must
+        // still match exactly.
+        Assert.InRange(committed, 200, signals);
         Assert.Equal(committed, published);
     }
 
