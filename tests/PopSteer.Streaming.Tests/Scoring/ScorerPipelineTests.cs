@@ -14,7 +14,10 @@ namespace PopSteer.Streaming.Tests.Scoring;
 /// <summary>
 /// The Scorer end to end against a real redis-server and the mock Kafka cluster over TCP, with tiny real models from
 /// the registry: sequences are written with the real SequenceStore and announced with UserChanged signals, as Ingest does.
+/// Runs apart from other classes (<see cref="Retraining.RetrainerHostsCollection"/>): its Prometheus test scrapes the
+/// process-wide "PopSteer.Scorer" meters, which a Scorer hosted by a parallel test class would add a second series to.
 /// </summary>
+[Collection(Retraining.RetrainerHostsCollection.Name)]
 public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture kafka)
     : IClassFixture<RedisServerFixture>, IClassFixture<KafkaFixture>, IAsyncLifetime
 {
