@@ -5,7 +5,8 @@
 #      Ingest alone);
 #   3. the whole pipeline as fast as possible (`popsteer demo --rate 0`: Ingest + Scorer + the view, no pacing);
 #   4. the same replay paced at 25%, 50% and 100% of that maximum, each with its latency p50/p99;
-#   5. the yardstick again.
+#   5. the services as separate processes with one and with two Scorer processes in one consumer group;
+#   6. the yardstick again.
 # Environment: THREADS (torch threads, default 2), SHARES (default "25 50 100"). Extra arguments go to every `popsteer demo`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,8 +20,10 @@ echo "== the machine now"
 dotnet "$BENCH" peak --threads "$THREADS"
 echo "== raw ceilings"
 dotnet bench/PopSteer.StreamBench/bin/Release/net10.0/linux-x64/PopSteer.StreamBench.dll all --events 100000
-# 60% of each user's events replayed (about 30,000), at one alpha, so the runs measure the pipeline, not the schedule.
-demo() { dotnet "$CLI" demo --holdout 0.6 --alpha-schedule "0:1.5" --plain --threads "$THREADS" "$@"; }
+# 60% of each user's events replayed (about 30,000), at one alpha, without the drift story (no refit competes for
+# the cores) and with the demo's in-process shadow scoring thinned to every 100th user: the runs measure the pipeline,
+# not the schedule, the Retrainer or the demo's own bookkeeping.
+demo() { dotnet "$CLI" demo --holdout 0.6 --alpha-schedule "0:1.5" --no-drift --shadow-every 100 --plain --threads "$THREADS" "$@"; }
 echo "== the pipeline at full speed"
 out=$(demo --rate 0 "$@" | tee /dev/stderr)
 max=$(grep -oE '= [0-9,]+ events/s' <<<"$out" | tail -1 | tr -dc '0-9')
@@ -30,6 +33,15 @@ for share in $SHARES; do
   rate=$(( max * share / 100 ))
   echo "-- paced at ${share}% = $rate events/s"
   demo --rate "$rate" "$@" | grep -E 'events served|latency' || true
+done
+# Scale-out: the services as separate OS processes (the chaos harness, no faults), one and then two Scorer
+# processes in one consumer group, the same paced replay (SCALE_USERS x SCALE_EVENTS events over SCALE_SECONDS).
+SCALE_USERS="${SCALE_USERS:-1000}"; SCALE_EVENTS="${SCALE_EVENTS:-10}"; SCALE_SECONDS="${SCALE_SECONDS:-20}"
+dotnet build tests/PopSteer.Chaos -c Release -nologo -clp:ErrorsOnly
+for scorers in 1 2; do
+  echo "-- $scorers Scorer process(es), 2 Ingest, $((SCALE_USERS * SCALE_EVENTS / SCALE_SECONDS)) events/s paced"
+  dotnet tests/PopSteer.Chaos/bin/Release/net10.0/linux-x64/PopSteer.Chaos.dll --no-faults --no-retrainer --scorers "$scorers" \
+    --users "$SCALE_USERS" --events-per-user "$SCALE_EVENTS" --duration "$SCALE_SECONDS" | grep -E '^pipeline:|events acknowledged|^(PASS|FAIL)' || true
 done
 echo "== the machine again"
 dotnet "$BENCH" peak --threads "$THREADS"

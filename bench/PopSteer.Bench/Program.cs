@@ -3,6 +3,7 @@ using PopSteer.Bench;
 
 // Speed and fidelity measurements, never unit tests. Modes:
 //   scoring [--model DIR] [--batches 1,64,256]    steered scoring throughput (builds an ML-1M-sized random model when no DIR)
+//   kernels                                       the managed small-batch matmul at SASRec shapes, vs one-thread sgemm
 //   peak                                          the machine's sgemm GFLOP/s now, at --threads
 //   fit --data PATH [--out DIR] [--epochs E] ...  runs PopSteerFitter, reports stage times and test metrics vs MostPop
 //   synthetic --users U --items I --interactions N [--epochs E]  generates data, then as fit
@@ -19,6 +20,7 @@ int rc = mode switch
     "peak" => PrintPeak(),
     "profile" => ProfileBench.Run(opts),
     "ops" => OpOverheadBench.Run(opts),
+    "kernels" => KernelBench.Run(opts),
     _ => Args.Usage(mode),
 };
 Console.WriteLine($"total wall time {clock.Elapsed}");

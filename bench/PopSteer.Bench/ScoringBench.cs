@@ -44,26 +44,33 @@ internal static class ScoringBench
 
         var rng = new Random(1);
         var batches = (a.Get("batches") ?? "1,64,256,1024").Split(',').Select(int.Parse).ToArray();
+        // Up to the small-batch limit the Scorer uses the managed path; both are measured there, so the row shows the crossover.
+        int managedUpTo = a.Int("managed-up-to", 64);
         foreach (int batch in batches)
         {
             var histories = Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, length).Select(_ => rng.Next(1, items + 1)).ToArray()).ToArray();
-            model.Recommend(histories, ScoringMethod.PopSteer, plan, 10); // warm-up
-            int calls = 0;
-            var clock = Stopwatch.StartNew();
-            double cpu0 = CpuClock.ThreadSeconds();
-            while (clock.Elapsed.TotalSeconds < seconds || calls < 3)
+            var paths = batch <= managedUpTo && model.HasSmallBatchPath ? new[] { ("libtorch", 0), ("managed", batch) } : [("libtorch", 0)];
+            foreach (var (path, limit) in paths)
             {
-                model.Recommend(histories, ScoringMethod.PopSteer, plan, 10);
-                calls++;
+                model.SmallBatchLimit = limit;
+                model.Recommend(histories, ScoringMethod.PopSteer, plan, 10); // warm-up
+                int calls = 0;
+                var clock = Stopwatch.StartNew();
+                double cpu0 = CpuClock.ThreadSeconds();
+                while (clock.Elapsed.TotalSeconds < seconds || calls < 3)
+                {
+                    model.Recommend(histories, ScoringMethod.PopSteer, plan, 10);
+                    calls++;
+                }
+                double usersPerCpuSecond = calls * batch / (CpuClock.ThreadSeconds() - cpu0);
+                double usersPerSecond = calls * batch / clock.Elapsed.TotalSeconds;
+                double gflops = usersPerSecond * perUser / 1e9;
+                // The yardstick right after the row, under the same load.
+                var (peak, peakCpu) = SgemmPeak.MeasureBoth();
+                Console.WriteLine($"batch {batch,5} {path,-8}: {usersPerSecond,9:F0} users/s, {clock.Elapsed.TotalMilliseconds / calls,8:F3} ms/call, {gflops,6:F1} GFLOP/s = {gflops / peak:P1} of the same-run sgemm peak {peak:F1} GFLOP/s");
+                if (get_num_threads() == 1 || path == "managed")
+                    Console.WriteLine($"             per CPU second of the scoring thread: {usersPerCpuSecond,9:F0} users, {usersPerCpuSecond * perUser / 1e9:F1} GFLOP = {usersPerCpuSecond * perUser / 1e9 / peakCpu:P1} of sgemm's {peakCpu:F1} GFLOP per CPU second");
             }
-            double usersPerCpuSecond = calls * batch / (CpuClock.ThreadSeconds() - cpu0);
-            double usersPerSecond = calls * batch / clock.Elapsed.TotalSeconds;
-            double gflops = usersPerSecond * perUser / 1e9;
-            // The yardstick right after the row, under the same load.
-            var (peak, peakCpu) = SgemmPeak.MeasureBoth();
-            Console.WriteLine($"batch {batch,5}: {usersPerSecond,9:F0} users/s, {clock.Elapsed.TotalMilliseconds / calls,8:F2} ms/call, {gflops,6:F1} GFLOP/s = {gflops / peak:P1} of the same-run sgemm peak {peak:F1} GFLOP/s");
-            if (get_num_threads() == 1)
-                Console.WriteLine($"             per CPU second of the scoring thread: {usersPerCpuSecond,9:F0} users, {usersPerCpuSecond * perUser / 1e9:F1} GFLOP = {usersPerCpuSecond * perUser / 1e9 / peakCpu:P1} of sgemm's {peakCpu:F1} GFLOP per CPU second");
         }
         return 0;
     }

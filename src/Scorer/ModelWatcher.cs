@@ -159,6 +159,7 @@ public sealed class ModelWatcher(
         {
             registry.DownloadAsync(version, directory, stoppingToken).GetAwaiter().GetResult();
             model = PopSteerModel.Load(directory, _options.Device);
+            model.SmallBatchLimit = _options.SmallBatchLimit;
             if (model.Version != version)
                 throw new ModelRegistryException($"Model version '{version}' loaded as '{model.Version}'.");
             holder.Offer(new ServingModel(version, model));

@@ -19,6 +19,14 @@ public sealed class ScoringOptions
     [Range(1, 100_000, ErrorMessage = "Scoring:PreferredBatchSize must be between 1 and 100000.")]
     public int PreferredBatchSize { get; set; } = 64;
 
+    /// <summary>
+    /// Batches of at most this many users are scored by the managed SIMD path instead of libtorch (0: always libtorch).
+    /// At batch 1 the managed path is several times faster (libtorch's cost there is per operation); the default is
+    /// the crossover measured by `PopSteer.Bench scoring` (docs/speed.md). Rankings are the same on both paths.
+    /// </summary>
+    [Range(0, 100_000, ErrorMessage = "Scoring:SmallBatchLimit must be between 0 and 100000.")]
+    public int SmallBatchLimit { get; set; } = PopSteer.Core.Scoring.PopSteerModel.DefaultSmallBatchLimit;
+
     /// <summary>How long a drained, below-preferred batch waits for one more signal before it is scored (0: never waits).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:01", ErrorMessage = "Scoring:ArrivalGap must be between 00:00:00 and 00:00:01.")]
     public TimeSpan ArrivalGap { get; set; } = TimeSpan.FromMilliseconds(1);

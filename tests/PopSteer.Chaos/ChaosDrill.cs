@@ -545,7 +545,10 @@ public sealed partial class ChaosDrill(DrillOptions options, TextWriter output)
                     r.GetProperty("alpha").GetDouble(),
                     r.GetProperty("generatedAt").GetDateTimeOffset(),
                     ts,
-                    r.TryGetProperty("batchId", out var b) ? b.GetString() : null));
+                    r.TryGetProperty("batchId", out var b) ? b.GetString() : null)
+                {
+                    EnqueuedAt = r.TryGetProperty("enqueuedAt", out var q) && q.ValueKind == JsonValueKind.String ? q.GetDateTimeOffset() : null,
+                });
             }
             catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
             {

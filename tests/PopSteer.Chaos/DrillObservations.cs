@@ -9,6 +9,9 @@ public sealed record SentMalformed(MalformedKind Kind, string Topic, int Partiti
 /// <summary>The fields of a recommendation the checks need (read loosely, so contract additions never break the drill).</summary>
 public sealed record SeenRecommendation(string UserId, string ModelVersion, double Alpha, DateTimeOffset GeneratedAt, long? EventTimestampMs, string? BatchId)
 {
+    /// <summary>When the triggering event entered Kafka (null when the Scorer had none): GeneratedAt - EnqueuedAt is the pipeline's latency.</summary>
+    public DateTimeOffset? EnqueuedAt { get; init; }
+
     public string? Instance => BatchId is { } id && id.LastIndexOf('-') > 0 ? id[..id.LastIndexOf('-')] : null;
 }
 

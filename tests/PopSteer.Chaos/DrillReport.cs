@@ -100,6 +100,7 @@ public sealed class DrillReport
         var o = Observations;
         int delivered = o.Replay.Events.Count(e => e.Delivered);
         sb.AppendLine(CultureInfo.InvariantCulture, $"{o.Replay.ByUser.Count} users, {delivered} events acknowledged, {o.Malformed.Count} malformed messages, {o.Recommendations.Count} recommendations, {o.DeadLetters.Count} dead letters; caught up {(o.Drained ? "in" : "NOT within")} {o.Drain.TotalSeconds:F0} s after the replay");
+        sb.AppendLine(Throughput(o));
         var crashes = o.Exits.Where(e => e.Crashed).ToArray();
         sb.AppendLine(CultureInfo.InvariantCulture, $"process exits: {o.Exits.Count} ({o.Exits.Count(e => !e.Crashed)} asked for, {crashes.Length} crashes{(crashes.Length > 0 ? ": " + string.Join(", ", crashes.GroupBy(c => (c.Name, c.ExitCode)).Select(g => $"{g.Key.Name} exit {g.Key.ExitCode} x{g.Count()}")) : "")})");
         var graceful = o.Exits.Where(e => e.Cause is "SIGTERM" or "drill end").GroupBy(e => e.ExitCode).Select(g => $"{g.Count()} x code {g.Key}");
@@ -113,6 +114,22 @@ public sealed class DrillReport
     }
 
     private static string N(int n) => n.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The pipeline's pace over the run: recommendations per second from the first to the last one, and the latency
+    /// from an event entering Kafka to its recommendation (generatedAt - enqueuedAt), p50 and p99. Faults stretch both;
+    /// a run without faults (--no-faults) is the multi-process load run (bench/load-run.sh, --scorers 1 and 2).
+    /// </summary>
+    internal static string Throughput(DrillObservations o)
+    {
+        var recs = o.Recommendations;
+        var latencies = recs.Where(r => r.EnqueuedAt is not null).Select(r => (r.GeneratedAt - r.EnqueuedAt!.Value).TotalMilliseconds).Order().ToArray();
+        if (recs.Count < 2 || latencies.Length == 0) return "pipeline: too few recommendations to time";
+        double span = (recs.Max(r => r.GeneratedAt) - recs.Min(r => r.GeneratedAt)).TotalSeconds;
+        double Quantile(double q) => latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(q * latencies.Length) - 1)];
+        return string.Create(CultureInfo.InvariantCulture,
+            $"pipeline: {o.Options.IngestReplicas} Ingest, {o.Options.ScorerReplicas} Scorer process(es); {recs.Count / Math.Max(span, 1e-3):F0} recommendations/s over {span:F1} s; event-to-recommendation latency p50 {Quantile(0.5):F1} ms, p99 {Quantile(0.99):F1} ms, max {latencies[^1]:F1} ms");
+    }
 
     private FaultRow Row(string label)
     {

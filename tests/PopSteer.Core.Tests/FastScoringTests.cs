@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using PopSteer.Core.Data;
 using PopSteer.Core.Model;
 using PopSteer.Core.Scoring;
@@ -75,15 +76,70 @@ public sealed class FastScoringTests : IDisposable
             [ScoringMethod.Sae] = ReferenceScoring.TopItems(sasRec, unsteered, 10),
             [ScoringMethod.PopSteer] = ReferenceScoring.TopItems(sasRec, steered, 10),
         };
-        foreach (var (method, reference) in expected)
+        Assert.Equal(Vector256.IsHardwareAccelerated, model.HasSmallBatchPath);
+        // Both serving paths: libtorch (limit 0) and the managed small-batch scorer (every batch below the limit).
+        foreach (var (path, limit) in new[] { ("libtorch", 0), ("managed", int.MaxValue) })
         {
-            var served = model.Recommend(histories, method, method == ScoringMethod.PopSteer ? plan : null, 10);
-            for (int u = 0; u < users; u++)
-                Assert.True(reference[u].SequenceEqual(served[u].Select(r => r.Item)),
-                    $"{batch}, {method}, user {u}: reference [{string.Join(",", reference[u])}] served [{string.Join(",", served[u].Select(r => r.Item))}]");
+            model.SmallBatchLimit = limit;
+            foreach (var (method, reference) in expected)
+            {
+                var served = model.Recommend(histories, method, method == ScoringMethod.PopSteer ? plan : null, 10);
+                for (int u = 0; u < users; u++)
+                    Assert.True(reference[u].SequenceEqual(served[u].Select(r => r.Item)),
+                        $"{batch}, {path}, {method}, user {u}: reference [{string.Join(",", reference[u])}] served [{string.Join(",", served[u].Select(r => r.Item))}]");
+            }
+        }
+        model.SmallBatchLimit = 0;
+        var torchExcluding = model.Recommend(histories, ScoringMethod.PopSteer, plan, 10, excludeSeen: true);
+        model.SmallBatchLimit = int.MaxValue;
+        var managedExcluding = model.Recommend(histories, ScoringMethod.PopSteer, plan, 10, excludeSeen: true);
+        for (int u = 0; u < users; u++)
+        {
+            Assert.Equal(torchExcluding[u].Select(r => r.Item), managedExcluding[u].Select(r => r.Item));
+            Assert.DoesNotContain(managedExcluding[u], r => histories[u].Contains(r.Item));
+            for (int r = 0; r < managedExcluding[u].Length; r++)
+                Assert.True(Math.Abs(torchExcluding[u][r].Score - managedExcluding[u][r].Score) <= 1e-4 * Math.Max(1, Math.Abs(torchExcluding[u][r].Score)),
+                    $"user {u} rank {r}: libtorch {torchExcluding[u][r].Score}, managed {managedExcluding[u][r].Score}");
         }
         // Steering moved something, so the comparison above is not of three identical lists.
         Assert.NotEqual(expected[ScoringMethod.Sae].SelectMany(l => l), expected[ScoringMethod.PopSteer].SelectMany(l => l));
+    }
+
+    [Fact]
+    public void The_managed_erf_is_within_float_rounding_of_the_exact_function()
+    {
+        double worst = 0, at = 0;
+        for (double x = -6; x <= 6; x += 1e-3)
+        {
+            double got = DenseKernels.Erf(Vector256.Create((float)x)).GetElement(0);
+            double error = Math.Abs(got - ExactErf((float)x));
+            if (error > worst) (worst, at) = (error, x);
+        }
+        Assert.True(worst < 5e-7, $"erf off by {worst:E2} at x = {at:F3}");
+    }
+
+    /// <summary>erf in double: its Taylor series up to |x| = 3, the asymptotic erfc series beyond.</summary>
+    private static double ExactErf(double x)
+    {
+        double a = Math.Abs(x), sum;
+        if (a <= 3)
+        {
+            double term = a;
+            sum = a;
+            for (int n = 1; n < 80; n++)
+            {
+                term *= -a * a / n;
+                sum += term / (2 * n + 1);
+            }
+            sum *= 2 / Math.Sqrt(Math.PI);
+        }
+        else
+        {
+            double inv = 1 / (2 * a * a);
+            double erfc = Math.Exp(-a * a) / (a * Math.Sqrt(Math.PI)) * (1 - inv + 3 * inv * inv - 15 * inv * inv * inv);
+            sum = 1 - erfc;
+        }
+        return Math.Sign(x) * sum;
     }
 
     [Fact]

@@ -351,7 +351,17 @@ internal sealed class DemoRunner(DemoOptions options)
     private string FitOrReuse(IReadOnlyList<Interaction> trainRows, CancellationToken cancellationToken)
     {
         var data = SequenceDataset.FromInteractions(trainRows);
-        var directory = Path.Combine(options.WorkDirectory, "models", $"{data.Fingerprint[..16]}-e{options.Epochs}-s{options.SaeEpochs}-seed{options.Seed}");
+        var defaults = new FitOptions();
+        var fit = defaults with
+        {
+            Seed = options.Seed,
+            SasRec = defaults.SasRec with { MaxEpochs = options.Epochs },
+            Sae = defaults.Sae with { MaxEpochs = options.SaeEpochs },
+            AnalysisPrefixes = 20_000,
+        };
+        // The whole recipe is in the key, so a cache from a build with other defaults is fitted anew, not reused.
+        var recipe = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(fit.ToString())))[..8].ToLowerInvariant();
+        var directory = Path.Combine(options.WorkDirectory, "models", $"{data.Fingerprint[..16]}-e{options.Epochs}-s{options.SaeEpochs}-seed{options.Seed}-{recipe}");
         try
         {
             var manifest = ModelDirectory.Verify(directory);
@@ -366,14 +376,6 @@ internal sealed class DemoRunner(DemoOptions options)
             // Not there or incomplete: fit anew.
         }
         Say($"      fitting SASRec + SAE + neuron analysis ({data.UserIds.Count:N0} users, {data.Items.Count:N0} items); this runs once and is cached");
-        var defaults = new FitOptions();
-        var fit = defaults with
-        {
-            Seed = options.Seed,
-            SasRec = defaults.SasRec with { MaxEpochs = options.Epochs },
-            Sae = defaults.Sae with { MaxEpochs = options.SaeEpochs },
-            AnalysisPrefixes = 20_000,
-        };
         var clock = Stopwatch.StartNew();
         var report = PopSteerFitter.Fit(data, directory, fit, new EpochPrinter(Say), cancellationToken);
         if (report.Cancelled) throw new OperationCanceledException("fit was cancelled");

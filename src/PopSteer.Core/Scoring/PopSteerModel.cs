@@ -19,6 +19,7 @@ public sealed class PopSteerModel : IDisposable
     private readonly Device _device;
     private readonly ConcurrentDictionary<(double Alpha, int Neurons, SigmaSource Sigma), (SteeringPlan Plan, Tensor Shift)> _plans = new();
     private readonly Tensor _scoreBias;
+    private readonly SmallBatchScorer? _smallBatch;
     private bool _disposed;
 
     private PopSteerModel(string directory, ModelManifest manifest, SasRec sasRec, TopKSae sae, NeuronStats neurons, PopularityGroups groups, Device device)
@@ -39,7 +40,22 @@ public sealed class PopSteerModel : IDisposable
         var bias = new float[_sasRec.ItemEmbeddings.shape[0]];
         bias[0] = float.NegativeInfinity;
         _scoreBias = tensor(bias, device: device).DetachFromDisposeScope();
+        // Managed SIMD scoring for the few-user batches a streaming Scorer mostly sees; CPU models only.
+        if (device.type == DeviceType.CPU && System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+            _smallBatch = new SmallBatchScorer(_sasRec, _sae);
     }
+
+    /// <summary>
+    /// <see cref="Recommend"/> scores batches of at most this many users in managed code (<see cref="SmallBatchScorer"/>)
+    /// and larger ones through libtorch; 0 always uses libtorch. The default is the crossover measured by
+    /// `PopSteer.Bench scoring` (docs/speed.md). Ignored on a GPU or a CPU without 256-bit SIMD.
+    /// </summary>
+    public int SmallBatchLimit { get; set; } = DefaultSmallBatchLimit;
+
+    public const int DefaultSmallBatchLimit = 16;
+
+    /// <summary>True when this model has the managed small-batch path (a CPU model on a CPU with 256-bit SIMD).</summary>
+    public bool HasSmallBatchPath => _smallBatch is not null;
 
     /// <summary>Verifies every file's SHA-256 and every parameter shape, then loads. Throws <see cref="ModelFormatException"/>.</summary>
     public static PopSteerModel Load(string directory, string device = "cpu")
@@ -112,6 +128,21 @@ public sealed class PopSteerModel : IDisposable
     public RankedItem[][] Recommend(IReadOnlyList<int[]> histories, ScoringMethod method, SteeringPlan? plan, int k, bool excludeSeen = false)
     {
         if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1.");
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_smallBatch is not null && histories.Count <= SmallBatchLimit && histories.Count > 0)
+        {
+            float[]? shift = null;
+            if (method == ScoringMethod.PopSteer)
+            {
+                ArgumentNullException.ThrowIfNull(plan, nameof(plan));
+                if (plan.Shift.Length != SaeWidth)
+                    throw new ArgumentException($"The plan steers {plan.Shift.Length} neurons but this model's SAE has {SaeWidth}.", nameof(plan));
+                shift = plan.Shift;
+            }
+            else if (method is not (ScoringMethod.SasRec or ScoringMethod.Sae))
+                throw new ArgumentOutOfRangeException(nameof(method), method, "unknown scoring method");
+            return _smallBatch.Recommend(histories, method, shift, k, excludeSeen);
+        }
         using var scope = NewDisposeScope();
         var scores = Scores(histories, method, plan);
         return TopK(scores, histories, k, excludeSeen);
@@ -205,6 +236,7 @@ public sealed class PopSteerModel : IDisposable
         foreach (var (_, shift) in _plans.Values) shift.Dispose();
         _plans.Clear();
         _scoreBias.Dispose();
+        _smallBatch?.Dispose();
         _sasRec.Dispose();
         _sae.Dispose();
     }

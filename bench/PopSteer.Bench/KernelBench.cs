@@ -1,0 +1,40 @@
+using System.Diagnostics;
+using PopSteer.BenchShared;
+using PopSteer.Core.Scoring;
+
+namespace PopSteer.Bench;
+
+/// <summary>
+/// The managed small-batch path's matrix product at the shapes one SASRec user needs (d = 64, F = 256, L = 50, the
+/// SAE's h = 4,096, 3,417 item columns), in GFLOP per CPU second of one thread beside one-thread sgemm's.
+/// </summary>
+internal static class KernelBench
+{
+    public static int Run(Args a)
+    {
+        double seconds = a.Double("seconds", 1);
+        var (_, peakCpu) = SgemmPeak.MeasureBoth();
+        Console.WriteLine($"one-thread sgemm: {peakCpu:F1} GFLOP per CPU second");
+        foreach (var (m, k, n, what) in new[] { (50, 64, 192, "QKV"), (50, 64, 256, "feed-forward in"), (50, 256, 64, "feed-forward out"), (50, 64, 64, "attention out"), (1, 64, 4096, "SAE encode"), (1, 64, 3417, "item scores") })
+        {
+            var rng = new Random(1);
+            var x = Enumerable.Range(0, m * k).Select(_ => (float)rng.NextDouble()).ToArray();
+            var w = Enumerable.Range(0, k * n).Select(_ => (float)rng.NextDouble()).ToArray();
+            var bias = new float[n];
+            var c = new float[m * n];
+            DenseKernels.MatMul(x, m, k, w, n, bias, c);
+            long calls = 0;
+            double cpu0 = CpuClock.ThreadSeconds();
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed.TotalSeconds < seconds)
+            {
+                for (int r = 0; r < 100; r++) DenseKernels.MatMul(x, m, k, w, n, bias, c);
+                calls += 100;
+            }
+            double cpu = CpuClock.ThreadSeconds() - cpu0;
+            double gflop = 2.0 * m * k * n * calls / 1e9 / cpu;
+            Console.WriteLine($"{what,-18} [{m}x{k}]x[{k}x{n}]: {cpu / calls * 1e6,8:F2} us/call, {gflop,6:F1} GFLOP per CPU second = {gflop / peakCpu:P0} of sgemm");
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,325 @@
+using PopSteer.Core.Model;
+using static TorchSharp.torch;
+
+namespace PopSteer.Core.Scoring;
+
+/// <summary>
+/// The same scoring as <see cref="PopSteerModel.Scores"/> (SASRec's last position, the SAE with z += shift, x . e_i,
+/// top-k), for a few users at a time, in managed SIMD code over a copy of the weights. A streaming Scorer mostly
+/// sees batches of one to a few users; there libtorch spends its time per operation (about 45 native calls on tiny
+/// tensors per SASRec forward), not per FLOP. Each user is computed alone at its own length, so no padding and no
+/// mask: position p of the window holds item p, exactly as in the batched path. The last block computes only the
+/// last position, as <see cref="SasRec.UserVectors"/> does. Rankings match the libtorch path (a test holds it to
+/// the reference maths); scores agree to float rounding. Thread-safe: every thread has its own workspace.
+/// </summary>
+internal sealed class SmallBatchScorer : IDisposable
+{
+    private readonly int _dim, _heads, _headDim, _ff, _maxLength, _items, _width, _k;
+    private readonly float _eps, _attentionScale;
+    private readonly float[] _itemTable, _positions, _embedGamma, _embedBeta;
+    private readonly Block[] _blocks;
+    private readonly float[] _itemsT, _scoreBias;                 // [d, n + 1], -inf at column 0 (padding)
+    private readonly float[] _encoderT, _encoderBias, _decoder, _decoderBias;
+    private readonly ThreadLocal<Workspace> _workspace;
+
+    public SmallBatchScorer(SasRec sasRec, TopKSae sae)
+    {
+        var c = sasRec.Config;
+        _dim = c.Dim; _heads = c.Heads; _headDim = c.Dim / c.Heads; _ff = c.FeedForward; _maxLength = c.MaxLength;
+        _items = c.ItemCount; _eps = (float)c.LayerNormEps; _attentionScale = 1f / MathF.Sqrt(_headDim);
+        _width = sae.Width; _k = sae.Config.K;
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var p = sasRec.named_parameters().ToDictionary(kv => kv.name, kv => (Tensor)kv.parameter);
+        _itemTable = Copy(p["item_embedding.weight"]);
+        _positions = Copy(p["position_embedding.weight"]);
+        _embedGamma = Copy(p["layer_norm.weight"]);
+        _embedBeta = Copy(p["layer_norm.bias"]);
+        _blocks = Enumerable.Range(0, c.Blocks).Select(i => new Block(p, $"blocks.{i}.")).ToArray();
+        _itemsT = Transposed(p["item_embedding.weight"]);
+        _scoreBias = new float[_items + 1];
+        _scoreBias[0] = float.NegativeInfinity;
+        var s = sae.named_parameters().ToDictionary(kv => kv.name, kv => (Tensor)kv.parameter);
+        _encoderT = Transposed(s["encoder_weight"]);
+        _encoderBias = Copy(s["encoder_bias"]);
+        _decoder = Copy(s["decoder_weight"]);
+        _decoderBias = Copy(s["decoder_bias"]);
+        _workspace = new ThreadLocal<Workspace>(() => new Workspace(_maxLength, _dim, _ff, _width, _items + 1));
+    }
+
+    /// <summary>Top-k per history, as <see cref="PopSteerModel.Recommend"/>; <paramref name="shift"/> only for PopSteer.</summary>
+    public RankedItem[][] Recommend(IReadOnlyList<int[]> histories, ScoringMethod method, float[]? shift, int k, bool excludeSeen)
+    {
+        var result = new RankedItem[histories.Count][];
+        var w = _workspace.Value!;
+        for (int u = 0; u < histories.Count; u++)
+        {
+            var history = histories[u] ?? throw new ArgumentException($"History {u} is null.", nameof(histories));
+            if (history.Length == 0) throw new ArgumentException($"History {u} is empty: a user needs at least one known item to be scored.", nameof(histories));
+            UserVector(history, u, w);
+            Span<float> x = w.User;
+            if (method != ScoringMethod.SasRec) x = Reconstruct(w, method == ScoringMethod.PopSteer ? shift : null);
+            var scores = w.Scores.AsSpan(0, _items + 1);
+            DenseKernels.MatMul(x, 1, _dim, _itemsT, _items + 1, _scoreBias, scores);
+            if (excludeSeen)
+                foreach (int item in history)
+                    if (item >= 1 && item <= _items) scores[item] = float.NegativeInfinity;
+            result[u] = Top(scores, Math.Min(k, _items));
+        }
+        return result;
+    }
+
+    public void Dispose() => _workspace.Dispose();
+
+    /// <summary>SASRec's output at the last of the (at most MaxLength) most recent items, into w.User.</summary>
+    private void UserVector(int[] history, int u, Workspace w)
+    {
+        int length = Math.Min(history.Length, _maxLength), start = history.Length - length, d = _dim;
+        var hidden = w.Hidden.AsSpan(0, length * d);
+        for (int t = 0; t < length; t++)
+        {
+            int item = history[start + t];
+            if (item < 1 || item > _items)
+                throw new ArgumentOutOfRangeException(nameof(history), item, $"History {u} holds item id {item}, outside 1..{_items}.");
+            var row = hidden.Slice(t * d, d);
+            _itemTable.AsSpan(item * d, d).CopyTo(row);
+            DenseKernels.AddScaled(row, 1f, _positions.AsSpan(t * d, d));
+        }
+        DenseKernels.AddLayerNorm(hidden, default, d, _embedGamma, _embedBeta, _eps);
+
+        for (int b = 0; b < _blocks.Length - 1; b++)
+        {
+            var block = _blocks[b];
+            var qkv = w.Qkv.AsSpan(0, length * 3 * d);
+            DenseKernels.MatMul(hidden, length, d, block.QkvT, 3 * d, block.QkvBias, qkv);
+            var context = w.Context.AsSpan(0, length * d);
+            CausalAttention(qkv, length, context, w);
+            FeedForwardAndNorm(block, context, hidden, length, w);
+            w.Output.AsSpan(0, length * d).CopyTo(hidden);
+        }
+
+        // The last block: keys and values everywhere, everything else only at the last position.
+        var last = _blocks[^1];
+        var kv = w.Qkv.AsSpan(0, length * 2 * d);
+        DenseKernels.MatMul(hidden, length, d, last.KvT, 2 * d, last.KvBias, kv);
+        var query = w.Query.AsSpan(0, d);
+        var lastHidden = hidden.Slice((length - 1) * d, d);
+        DenseKernels.MatMul(lastHidden, 1, d, last.QT, d, last.QBias, query);
+        var lastContext = w.Context.AsSpan(0, d);
+        Attend(query, kv, 2 * d, 0, length, lastContext, w.Probabilities);
+        FeedForwardAndNorm(last, lastContext, lastHidden, 1, w);
+        w.Output.AsSpan(0, d).CopyTo(w.User);
+    }
+
+    /// <summary>
+    /// Every position's causal attention, per head: S = Q K^T / sqrt(d_h) and C = softmax(S) V as two matrix products
+    /// (the kernel's speed outweighs the masked half it computes); rows of <paramref name="qkv"/> are [q | k | v].
+    /// </summary>
+    private void CausalAttention(ReadOnlySpan<float> qkv, int length, Span<float> context, Workspace w)
+    {
+        int d = _dim, hd = _headDim, stride = 3 * d;
+        var q = w.HeadQuery.AsSpan(0, length * hd);
+        var keysT = w.HeadKeysT.AsSpan(0, hd * length);
+        var values = w.HeadValues.AsSpan(0, length * hd);
+        var scores = w.HeadScores.AsSpan(0, length * length);
+        var headContext = w.HeadContext.AsSpan(0, length * hd);
+        var zero = w.Zero.AsSpan(0, Math.Max(length, hd));
+        for (int h = 0; h < _heads; h++)
+        {
+            for (int t = 0; t < length; t++)
+            {
+                qkv.Slice(t * stride + h * hd, hd).CopyTo(q.Slice(t * hd, hd));
+                qkv.Slice(t * stride + 2 * d + h * hd, hd).CopyTo(values.Slice(t * hd, hd));
+            }
+            DenseKernels.Transpose(qkv, length, hd, stride, d + h * hd, keysT);
+            DenseKernels.MatMul(q, length, hd, keysT, length, zero, scores);
+            for (int t = 0; t < length; t++)
+            {
+                var row = scores.Slice(t * length, length);
+                float max = float.NegativeInfinity;
+                for (int j = 0; j <= t; j++)
+                {
+                    row[j] *= _attentionScale;
+                    if (row[j] > max) max = row[j];
+                }
+                float sum = 0;
+                for (int j = 0; j <= t; j++) sum += row[j] = MathF.Exp(row[j] - max);
+                float inv = 1f / sum;
+                for (int j = 0; j <= t; j++) row[j] *= inv;
+                row[(t + 1)..].Clear(); // the future: masked
+            }
+            DenseKernels.MatMul(scores, length, length, values, hd, zero, headContext);
+            for (int t = 0; t < length; t++) headContext.Slice(t * hd, hd).CopyTo(context.Slice(t * d + h * hd, hd));
+        }
+    }
+
+    /// <summary>
+    /// softmax(q k_j / sqrt(d_h)) over keys j &lt; <paramref name="keys"/>, times v_j, per head. Rows of
+    /// <paramref name="kv"/> are <paramref name="stride"/> wide; keys start at <paramref name="keyOffset"/>, values d after.
+    /// </summary>
+    private void Attend(ReadOnlySpan<float> q, ReadOnlySpan<float> kv, int stride, int keyOffset, int keys, Span<float> context, float[] probabilities)
+    {
+        int hd = _headDim;
+        context.Clear();
+        for (int h = 0; h < _heads; h++)
+        {
+            var qh = q.Slice(h * hd, hd);
+            float max = float.NegativeInfinity;
+            for (int j = 0; j < keys; j++)
+            {
+                float s = DenseKernels.Dot(qh, kv.Slice(j * stride + keyOffset + h * hd, hd)) * _attentionScale;
+                probabilities[j] = s;
+                if (s > max) max = s;
+            }
+            float sum = 0;
+            for (int j = 0; j < keys; j++) sum += probabilities[j] = MathF.Exp(probabilities[j] - max);
+            var ch = context.Slice(h * hd, hd);
+            for (int j = 0; j < keys; j++)
+                DenseKernels.AddScaled(ch, probabilities[j] / sum, kv.Slice(j * stride + keyOffset + _dim + h * hd, hd));
+        }
+    }
+
+    /// <summary>LN(dense(context) + residual), then LN(W2 GELU(W1 a) + a), into w.Output (rows x d).</summary>
+    private void FeedForwardAndNorm(Block block, ReadOnlySpan<float> context, ReadOnlySpan<float> residual, int rows, Workspace w)
+    {
+        int d = _dim;
+        var attended = w.Attended.AsSpan(0, rows * d);
+        DenseKernels.MatMul(context, rows, d, block.DenseT, d, block.DenseBias, attended);
+        DenseKernels.AddLayerNorm(attended, residual, d, block.AttentionGamma, block.AttentionBeta, _eps);
+        var inner = w.Inner.AsSpan(0, rows * _ff);
+        DenseKernels.MatMul(attended, rows, d, block.Inner1T, _ff, block.Inner1Bias, inner);
+        DenseKernels.Gelu(inner);
+        var output = w.Output.AsSpan(0, rows * d);
+        DenseKernels.MatMul(inner, rows, _ff, block.Inner2T, d, block.Inner2Bias, output);
+        DenseKernels.AddLayerNorm(output, attended, d, block.FeedForwardGamma, block.FeedForwardBeta, _eps);
+    }
+
+    /// <summary>x_hat = ReLU(TopK(W_enc (x - b_dec) + b_enc + shift)) W_dec + b_dec, into w.Reconstruction.</summary>
+    private Span<float> Reconstruct(Workspace w, float[]? shift)
+    {
+        int d = _dim;
+        var centred = w.Query.AsSpan(0, d);
+        for (int i = 0; i < d; i++) centred[i] = w.User[i] - _decoderBias[i];
+        var z = w.Latents.AsSpan(0, _width);
+        DenseKernels.MatMul(centred, 1, d, _encoderT, _width, _encoderBias, z);
+        if (shift is not null) DenseKernels.AddScaled(z, 1f, shift);
+        var top = w.TopLatents;
+        int count = SelectTop(z, _k, top, w.TopValues);
+        var x = w.Reconstruction.AsSpan(0, d);
+        _decoderBias.CopyTo(x);
+        for (int r = 0; r < count; r++)
+        {
+            float v = w.TopValues[r];
+            if (v > 0) DenseKernels.AddScaled(x, v, _decoder.AsSpan(top[r] * d, d));
+        }
+        return x;
+    }
+
+    /// <summary>The k largest entries of <paramref name="values"/> (indices and values), best first; ties to the lower index.</summary>
+    private static int SelectTop(ReadOnlySpan<float> values, int k, int[] indices, float[] best)
+    {
+        int count = 0;
+        for (int i = 0; i < values.Length; i++)
+        {
+            float v = values[i];
+            if (count == k && !(v > best[k - 1])) continue;
+            int at = count < k ? count++ : k - 1;
+            while (at > 0 && v > best[at - 1])
+            {
+                best[at] = best[at - 1];
+                indices[at] = indices[at - 1];
+                at--;
+            }
+            best[at] = v;
+            indices[at] = i;
+        }
+        return count;
+    }
+
+    private static RankedItem[] Top(ReadOnlySpan<float> scores, int k)
+    {
+        var indices = new int[k];
+        var values = new float[k];
+        int count = SelectTop(scores, k, indices, values);
+        var list = new List<RankedItem>(count);
+        // -inf entries are padding or masked history items: never a recommendation.
+        for (int r = 0; r < count && !float.IsNegativeInfinity(values[r]); r++) list.Add(new RankedItem(indices[r], values[r]));
+        return list.ToArray();
+    }
+
+    private static float[] Copy(Tensor t) => t.detach().cpu().contiguous().data<float>().ToArray();
+
+    /// <summary>A [rows, cols] weight as its transpose [cols, rows], row-major: what <see cref="DenseKernels.MatMul"/> reads.</summary>
+    private static float[] Transposed(Tensor t) => t.detach().cpu().t().contiguous().data<float>().ToArray();
+
+    private static float[] Transposed(params Tensor[] stackedRows) => Transposed(cat(stackedRows, 0));
+
+    /// <summary>One transformer block's weights, transposed for the kernels.</summary>
+    private sealed class Block
+    {
+        public Block(Dictionary<string, Tensor> p, string prefix)
+        {
+            string a = prefix + "attention.", f = prefix + "feed_forward.";
+            Tensor W(string name) => p[name + ".weight"];
+            Tensor B(string name) => p[name + ".bias"];
+            QkvT = Transposed(W(a + "query"), W(a + "key"), W(a + "value"));
+            QkvBias = Copy(cat([B(a + "query"), B(a + "key"), B(a + "value")], 0));
+            QT = Transposed(W(a + "query"));
+            QBias = Copy(B(a + "query"));
+            KvT = Transposed(W(a + "key"), W(a + "value"));
+            KvBias = Copy(cat([B(a + "key"), B(a + "value")], 0));
+            DenseT = Transposed(W(a + "dense"));
+            DenseBias = Copy(B(a + "dense"));
+            AttentionGamma = Copy(W(a + "layer_norm"));
+            AttentionBeta = Copy(B(a + "layer_norm"));
+            Inner1T = Transposed(W(f + "dense_1"));
+            Inner1Bias = Copy(B(f + "dense_1"));
+            Inner2T = Transposed(W(f + "dense_2"));
+            Inner2Bias = Copy(B(f + "dense_2"));
+            FeedForwardGamma = Copy(W(f + "layer_norm"));
+            FeedForwardBeta = Copy(B(f + "layer_norm"));
+        }
+
+        public float[] QkvT { get; }
+        public float[] QkvBias { get; }
+        public float[] QT { get; }
+        public float[] QBias { get; }
+        public float[] KvT { get; }
+        public float[] KvBias { get; }
+        public float[] DenseT { get; }
+        public float[] DenseBias { get; }
+        public float[] AttentionGamma { get; }
+        public float[] AttentionBeta { get; }
+        public float[] Inner1T { get; }
+        public float[] Inner1Bias { get; }
+        public float[] Inner2T { get; }
+        public float[] Inner2Bias { get; }
+        public float[] FeedForwardGamma { get; }
+        public float[] FeedForwardBeta { get; }
+    }
+
+    /// <summary>Per-thread buffers sized for the longest window, so scoring allocates only its results.</summary>
+    private sealed class Workspace(int length, int d, int ff, int width, int scores)
+    {
+        public float[] Hidden { get; } = new float[length * d];
+        public float[] Qkv { get; } = new float[length * 3 * d];
+        public float[] Context { get; } = new float[length * d];
+        public float[] Attended { get; } = new float[length * d];
+        public float[] Inner { get; } = new float[length * ff];
+        public float[] Output { get; } = new float[length * d];
+        public float[] Probabilities { get; } = new float[length];
+        public float[] HeadQuery { get; } = new float[length * d];
+        public float[] HeadKeysT { get; } = new float[length * d];
+        public float[] HeadValues { get; } = new float[length * d];
+        public float[] HeadScores { get; } = new float[length * length];
+        public float[] HeadContext { get; } = new float[length * d];
+        public float[] Zero { get; } = new float[Math.Max(length, d)];
+        public float[] Query { get; } = new float[d];
+        public float[] User { get; } = new float[d];
+        public float[] Latents { get; } = new float[width];
+        public float[] Reconstruction { get; } = new float[d];
+        public float[] Scores { get; } = new float[scores];
+        public int[] TopLatents { get; } = new int[width];
+        public float[] TopValues { get; } = new float[width];
+    }
+}
