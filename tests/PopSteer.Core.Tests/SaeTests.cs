@@ -80,4 +80,32 @@ public class SaeTests
         Assert.True(withAux.item<float>() > plain.item<float>());
         Assert.Equal(plain.item<float>(), noWeight.item<float>());
     }
+
+    [Fact]
+    public void Unit_norm_decoder_rows_stay_unit_norm_and_the_bias_starts_at_the_data_mean()
+    {
+        // Data far from the origin: the mean start must put b_dec there, and training must not stretch any W_dec row.
+        random.manual_seed(5);
+        using var offset = full(8, 5.0f);
+        using var train = randn(1000, 8).add(offset);
+        using var valid = randn(200, 8).add(offset);
+        using var mean = train.mean([0]);
+        using var sae = new TopKSae(new SaeConfig { InputDim = 8, Width = 32, K = 4, KAux = 16 });
+        var options = new SaeTrainingOptions { BatchSize = 100, MaxEpochs = 1, Patience = 1, LearningRate = 1e-2, WarmupEpochs = 0, CosineDecay = false };
+
+        // One step at lr 0: only the initialisation changes the module.
+        SaeTrainer.Train(sae, train, valid, options with { LearningRate = 1e-12, DecoderBiasFromMean = true });
+        using var bias = sae.named_parameters().Single(p => p.name == "decoder_bias").parameter.detach().clone();
+        Assert.True(bias.allclose(mean, rtol: 1e-4, atol: 1e-4), "b_dec should start at the training mean");
+
+        SaeTrainer.Train(sae, train, valid, options with { UnitNormDecoder = true });
+        using (var norms = sae.DecoderWeight.norm(1))
+            Assert.True(norms.allclose(ones(32), rtol: 1e-4, atol: 1e-4), $"decoder row norms {norms.min().item<float>()}..{norms.max().item<float>()}");
+
+        // Without the constraint the same training stretches the rows: the assertion above can fail.
+        using var free = new TopKSae(new SaeConfig { InputDim = 8, Width = 32, K = 4, KAux = 16 });
+        SaeTrainer.Train(free, train, valid, options);
+        using var freeNorms = free.DecoderWeight.norm(1);
+        Assert.False(freeNorms.allclose(ones(32), rtol: 1e-4, atol: 1e-4));
+    }
 }

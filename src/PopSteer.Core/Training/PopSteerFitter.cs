@@ -104,12 +104,13 @@ public static class PopSteerFitter
 
         random.manual_seed(options.Seed);
         int kAux = options.SaeKAux == 0 ? 2 * sasRec.Config.Dim : options.SaeKAux;
-        using var sae = options.ResumeSae && manifest.Sae is not null
+        bool resumed = options.ResumeSae && manifest.Sae is not null;
+        using var sae = resumed
             ? ModelDirectory.LoadSae(directory, manifest)
             : new TopKSae(SaeConfig.ForDim(sasRec.Config.Dim, options.SaeWidthMultiplier, options.SaeK) with { KAux = kAux });
         double priorEpochs = options.ResumeSae ? manifest.Metrics.GetValueOrDefault("sae.epochs") : 0;
         clock.Restart();
-        var result = SaeTrainer.Train(sae, trainVectors, validVectors, options.Sae with { Seed = options.Seed }, device, progress, cancellationToken);
+        var result = SaeTrainer.Train(sae, trainVectors, validVectors, options.Sae with { Seed = options.Seed, DecoderBiasFromMean = options.Sae.DecoderBiasFromMean && !resumed }, device, progress, cancellationToken);
         times["sae"] = clock.Elapsed;
 
         foreach (var k in manifest.Metrics.Keys.Where(k => k.StartsWith("sae.", StringComparison.Ordinal) || k.StartsWith("analyze.", StringComparison.Ordinal)).ToList())
@@ -193,6 +194,8 @@ public static class PopSteerFitter
         ["sae.aux_weight"] = o.Sae.AuxWeight.ToString(CultureInfo.InvariantCulture),
         ["sae.warmup_epochs"] = o.Sae.WarmupEpochs.ToString(CultureInfo.InvariantCulture),
         ["sae.cosine_decay"] = o.Sae.CosineDecay ? "true" : "false",
+        ["sae.decoder_bias_from_mean"] = o.Sae.DecoderBiasFromMean ? "true" : "false",
+        ["sae.unit_norm_decoder"] = o.Sae.UnitNormDecoder ? "true" : "false",
         ["sae.inputs"] = "exact per-prefix vectors (stride 1)",
         ["group_share"] = o.GroupShare.ToString(CultureInfo.InvariantCulture),
     };

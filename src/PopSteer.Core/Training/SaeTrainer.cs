@@ -20,6 +20,12 @@ public static class SaeTrainer
         long count = trainVectors.shape[0];
         if (count < 2) throw new InvalidOperationException("The SAE needs at least two training vectors.");
         sae.to(device);
+        if (options.DecoderBiasFromMean)
+        {
+            using var mean = trainVectors.mean([0]);
+            sae.SetDecoderBias(mean.to(device));
+        }
+        if (options.UnitNormDecoder) sae.NormaliseDecoderRows();
         using var optimizer = optim.Adam(sae.parameters(), options.LearningRate);
         using var generator = new Generator((ulong)options.Seed);
         long stepsPerEpoch = Math.Max(1, count / options.BatchSize + (count % options.BatchSize >= 2 ? 1 : 0));
@@ -58,7 +64,9 @@ public static class SaeTrainer
                     step++;
                     optimizer.zero_grad();
                     loss.backward();
+                    if (options.UnitNormDecoder) sae.ProjectDecoderGradient();
                     optimizer.step();
+                    if (options.UnitNormDecoder) sae.NormaliseDecoderRows();
                     lossSum += loss.item<float>();
                     batches++;
                 }

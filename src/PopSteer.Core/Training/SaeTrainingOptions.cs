@@ -23,6 +23,12 @@ public sealed record SaeTrainingOptions
     /// <summary>Cosine decay of the learning rate to 0 at MaxEpochs after the warm-up (false = constant).</summary>
     public bool CosineDecay { get; init; } = true;
     public int Seed { get; init; } = 42;
+    /// <summary>Start b_dec at the training vectors' mean (Gao et al. 2024 use the geometric median) instead of 0, so
+    /// the first steps learn directions rather than the offset. Not applied when training resumes an SAE.</summary>
+    public bool DecoderBiasFromMean { get; init; }
+    /// <summary>Keep W_dec's rows at unit norm: the gradient's component along each row is removed before a step and
+    /// the rows are renormalised after it (Gao et al. 2024).</summary>
+    public bool UnitNormDecoder { get; init; }
 
     public void Validate()
     {
