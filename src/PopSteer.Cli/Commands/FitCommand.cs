@@ -40,12 +40,13 @@ internal static class FitCommand
         var saeWarmup = new Option<double?>("--sae-warmup") { Description = "SAE linear warm-up in epochs." };
         var saeBiasFromMean = new Option<bool?>("--sae-bias-from-mean") { Description = "Start the SAE's decoder bias at the training vectors' mean (true/false)." };
         var saeUnitNorm = new Option<bool?>("--sae-unit-norm") { Description = "Keep the SAE's decoder rows at unit norm (true/false)." };
+        var saeNormalise = new Option<bool?>("--sae-normalise") { Description = "Train the SAE on inputs scaled to unit variance per dimension, folded back at the end (true/false)." };
         var curvePlot = new Option<string?>("--curve-plot") { Description = "Draw the directory's learning curves (SASRec, SAE) to this PNG." };
         var share = new Option<double>("--share") { Description = "Head/tail share of interactions (0.2; the 2026 version uses 0.1).", DefaultValueFactory = _ => 0.2 };
         var prefixes = new Option<int>("--prefixes") { Description = "Real training prefixes sampled for the synthetic head/tail users.", DefaultValueFactory = _ => 100_000 };
         var synthetic = new Option<SyntheticUserMode>("--synthetic-users") { Description = "Sample (2025) or NearestByEmbedding (2026 variant).", DefaultValueFactory = _ => SyntheticUserMode.Sample };
 
-        var command = new Command(name, description) { data, format, kCore, output, seed, device, epochs, saeEpochs, patience, minEpochs, stride, lr, saeLr, saeBatch, saeWarmup, saeBiasFromMean, saeUnitNorm, share, prefixes, synthetic, curvePlot };
+        var command = new Command(name, description) { data, format, kCore, output, seed, device, epochs, saeEpochs, patience, minEpochs, stride, lr, saeLr, saeBatch, saeWarmup, saeBiasFromMean, saeUnitNorm, saeNormalise, share, prefixes, synthetic, curvePlot };
         command.SetAction((r, ct) =>
         {
             var directory = r.GetRequiredValue(output);
@@ -70,6 +71,7 @@ internal static class FitCommand
                     WarmupEpochs = r.GetValue(saeWarmup) ?? defaults.Sae.WarmupEpochs,
                     DecoderBiasFromMean = r.GetValue(saeBiasFromMean) ?? defaults.Sae.DecoderBiasFromMean,
                     UnitNormDecoder = r.GetValue(saeUnitNorm) ?? defaults.Sae.UnitNormDecoder,
+                    NormaliseInputs = r.GetValue(saeNormalise) ?? defaults.Sae.NormaliseInputs,
                 },
                 GroupShare = r.GetValue(share),
                 AnalysisPrefixes = r.GetValue(prefixes),

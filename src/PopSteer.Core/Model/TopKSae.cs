@@ -100,6 +100,20 @@ public sealed class TopKSae : Module<Tensor, Tensor>
         grad.sub_(decoder_weight.mul(parallel));
     }
 
+    /// <summary>
+    /// Turns an SAE that reads x into the same SAE reading x * factor: W_enc / factor, W_dec and b_dec * factor, so z
+    /// (hence TopK and steering) is unchanged and the reconstruction scales with the input. Exact up to rounding.
+    /// </summary>
+    public void ScaleInputs(double factor)
+    {
+        if (!(factor > 0) || double.IsInfinity(factor)) throw new ArgumentOutOfRangeException(nameof(factor), factor, "must be a positive number");
+        using var _ = no_grad();
+        using var f = factor.ToScalar(); // held by `using` until the call returns (see Scalars)
+        encoder_weight.div_(f);
+        decoder_weight.mul_(f);
+        decoder_bias.mul_(f);
+    }
+
     /// <summary>Rescales every W_dec row to unit norm (no gradient).</summary>
     public void NormaliseDecoderRows()
     {

@@ -29,6 +29,10 @@ public sealed record SaeTrainingOptions
     /// <summary>Keep W_dec's rows at unit norm: the gradient's component along each row is removed before a step and
     /// the rows are renormalised after it (Gao et al. 2024).</summary>
     public bool UnitNormDecoder { get; init; }
+    /// <summary>Train on x / s, s = the RMS per dimension of the centred training vectors, and fold s back into the
+    /// weights at the end (<see cref="Model.TopKSae.ScaleInputs"/>), so Adam's step size does not depend on how large
+    /// SASRec's vectors are. For a freshly initialised SAE (the fitter turns it off when resuming).</summary>
+    public bool NormaliseInputs { get; init; }
 
     public void Validate()
     {
