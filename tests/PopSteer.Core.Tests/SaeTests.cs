@@ -92,7 +92,11 @@ public class SaeTests
         using var valid = randn(200, 8).add(offset);
         using var mean = train.mean([0]);
         using var sae = new TopKSae(new SaeConfig { InputDim = 8, Width = 32, K = 4, KAux = 16 });
-        var options = new SaeTrainingOptions { BatchSize = 100, MaxEpochs = 1, Patience = 1, LearningRate = 1e-2, WarmupEpochs = 0, CosineDecay = false };
+        var options = new SaeTrainingOptions
+        {
+            BatchSize = 100, MaxEpochs = 1, Patience = 1, LearningRate = 1e-2, WarmupEpochs = 0, CosineDecay = false,
+            DecoderBiasFromMean = false, UnitNormDecoder = false, NormaliseInputs = false,
+        };
 
         // One step at lr 0: only the initialisation changes the module.
         SaeTrainer.Train(sae, train, valid, options with { LearningRate = 1e-12, DecoderBiasFromMean = true });

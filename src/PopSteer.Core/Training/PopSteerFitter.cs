@@ -110,7 +110,15 @@ public static class PopSteerFitter
             : new TopKSae(SaeConfig.ForDim(sasRec.Config.Dim, options.SaeWidthMultiplier, options.SaeK) with { KAux = kAux });
         double priorEpochs = options.ResumeSae ? manifest.Metrics.GetValueOrDefault("sae.epochs") : 0;
         clock.Restart();
-        var result = SaeTrainer.Train(sae, trainVectors, validVectors, options.Sae with { Seed = options.Seed, DecoderBiasFromMean = options.Sae.DecoderBiasFromMean && !resumed, NormaliseInputs = options.Sae.NormaliseInputs && !resumed }, device, progress, cancellationToken);
+        // The start-only choices (mean bias, input scale, row norms) belong to a fresh SAE; a resumed one keeps its own.
+        var saeOptions = options.Sae with
+        {
+            Seed = options.Seed,
+            DecoderBiasFromMean = options.Sae.DecoderBiasFromMean && !resumed,
+            NormaliseInputs = options.Sae.NormaliseInputs && !resumed,
+            UnitNormDecoder = options.Sae.UnitNormDecoder && !resumed,
+        };
+        var result = SaeTrainer.Train(sae, trainVectors, validVectors, saeOptions, device, progress, cancellationToken);
         times["sae"] = clock.Elapsed;
 
         foreach (var k in manifest.Metrics.Keys.Where(k => k.StartsWith("sae.", StringComparison.Ordinal) || k.StartsWith("analyze.", StringComparison.Ordinal)).ToList())
