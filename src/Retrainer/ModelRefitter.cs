@@ -112,6 +112,11 @@ public sealed class ModelRefitter(IOptions<RetrainerOptions> options, ILogger<Mo
                 MaxEpochs = _options.SaeEpochs,
                 Patience = Math.Min(3, _options.SaeEpochs),
                 Seed = _options.Seed,
+                // The serving SAE already reads SASRec's raw vectors with its own b_dec and row norms: a fine-tune must
+                // neither rescale its inputs, nor restart its bias, nor renormalise its rows.
+                NormaliseInputs = false,
+                DecoderBiasFromMean = false,
+                UnitNormDecoder = false,
             };
             if (trainVectors.shape[0] >= 2)
             {

@@ -1,5 +1,6 @@
 using PopSteer.Core.Model;
 using PopSteer.Core.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PopSteer.Core.Tests;
@@ -79,5 +80,72 @@ public class SaeTests
         using var noWeight = SaeTrainer.Loss(sae, x, someDead, 0.0);
         Assert.True(withAux.item<float>() > plain.item<float>());
         Assert.Equal(plain.item<float>(), noWeight.item<float>());
+    }
+
+    [Fact]
+    public void Unit_norm_decoder_rows_stay_unit_norm_and_the_bias_starts_at_the_data_mean()
+    {
+        // Data far from the origin: the mean start must put b_dec there, and training must not stretch any W_dec row.
+        random.manual_seed(5);
+        using var offset = full(8, 5.0f);
+        using var train = randn(1000, 8).add(offset);
+        using var valid = randn(200, 8).add(offset);
+        using var mean = train.mean([0]);
+        using var sae = new TopKSae(new SaeConfig { InputDim = 8, Width = 32, K = 4, KAux = 16 });
+        var options = new SaeTrainingOptions
+        {
+            BatchSize = 100, MaxEpochs = 1, Patience = 1, LearningRate = 1e-2, WarmupEpochs = 0, CosineDecay = false,
+            DecoderBiasFromMean = false, UnitNormDecoder = false, NormaliseInputs = false,
+        };
+
+        // One step at lr 0: only the initialisation changes the module.
+        SaeTrainer.Train(sae, train, valid, options with { LearningRate = 1e-12, DecoderBiasFromMean = true });
+        using var bias = sae.named_parameters().Single(p => p.name == "decoder_bias").parameter.detach().clone();
+        Assert.True(bias.allclose(mean, rtol: 1e-4, atol: 1e-4), "b_dec should start at the training mean");
+
+        SaeTrainer.Train(sae, train, valid, options with { UnitNormDecoder = true });
+        using (var norms = sae.DecoderWeight.norm(1))
+            Assert.True(norms.allclose(ones(32), rtol: 1e-4, atol: 1e-4), $"decoder row norms {norms.min().item<float>()}..{norms.max().item<float>()}");
+
+        // Without the constraint the same training stretches the rows: the assertion above can fail.
+        using var free = new TopKSae(new SaeConfig { InputDim = 8, Width = 32, K = 4, KAux = 16 });
+        SaeTrainer.Train(free, train, valid, options);
+        using var freeNorms = free.DecoderWeight.norm(1);
+        Assert.False(freeNorms.allclose(ones(32), rtol: 1e-4, atol: 1e-4));
+    }
+
+    [Fact]
+    public void Scaling_the_inputs_keeps_z_and_scales_the_reconstruction()
+    {
+        random.manual_seed(6);
+        using var sae = new TopKSae(new SaeConfig { InputDim = 8, Width = 32, K = 4, KAux = 16 });
+        using var bias = randn(8);
+        sae.SetDecoderBias(bias);
+        using var x = randn(20, 8);
+        using var zBefore = sae.PreActivation(x);
+        using var before = sae.Reconstruct(x);
+        sae.ScaleInputs(7.5);
+        using var scaledX = x.mul(7.5f.ToScalar());
+        using var zAfter = sae.PreActivation(scaledX);
+        using var after = sae.Reconstruct(scaledX);
+        Assert.True(zAfter.allclose(zBefore, rtol: 1e-4, atol: 1e-4));
+        using var expected = before.mul(7.5f.ToScalar());
+        Assert.True(after.allclose(expected, rtol: 1e-4, atol: 1e-3));
+    }
+
+    [Fact]
+    public void Training_on_normalised_inputs_returns_an_SAE_for_the_raw_vectors()
+    {
+        // Vectors 40x larger than unit variance: the trainer divides by s while it trains and folds s back, so the
+        // kept SAE's FVU on the raw validation vectors is the best FVU it reported.
+        random.manual_seed(7);
+        using var scale = 40f.ToScalar();
+        using var train = randn(2000, 8).mul(scale);
+        using var valid = randn(300, 8).mul(scale);
+        using var sae = new TopKSae(new SaeConfig { InputDim = 8, Width = 32, K = 4, KAux = 16 });
+        var result = SaeTrainer.Train(sae, train, valid, new SaeTrainingOptions { BatchSize = 100, MaxEpochs = 4, Patience = 4, LearningRate = 3e-3, NormaliseInputs = true, DecoderBiasFromMean = true, UnitNormDecoder = true });
+        Assert.InRange(result.InputScale, 30, 50);
+        Assert.Equal(result.BestMetric, SaeTrainer.Fvu(sae, valid), 4);
+        Assert.True(result.BestMetric < 0.5, $"FVU {result.BestMetric}");
     }
 }

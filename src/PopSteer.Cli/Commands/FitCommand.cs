@@ -35,14 +35,18 @@ internal static class FitCommand
         var minEpochs = new Option<int?>("--min-epochs") { Description = $"SASRec never stops before this epoch (default {SasRecTrainingOptions.MinEpochsDefault})." };
         var stride = new Option<int?>("--stride") { Description = "Training window stride (1 = exact RecBole contexts; default: see docs/core.md)." };
         var lr = new Option<double?>("--lr") { Description = "SASRec learning rate (default 3e-3; METHOD.md: 1e-3)." };
-        var saeLr = new Option<double?>("--sae-lr") { Description = "SAE peak learning rate." };
-        var saeBatch = new Option<int?>("--sae-batch") { Description = "SAE batch size." };
+        var saeLr = new Option<double?>("--sae-lr") { Description = "SAE peak learning rate (default 3e-3; METHOD.md: 1e-3)." };
+        var saeBatch = new Option<int?>("--sae-batch") { Description = "SAE batch size (default 256; METHOD.md: 2048)." };
+        var saeWarmup = new Option<double?>("--sae-warmup") { Description = "SAE linear warm-up in epochs (default 1)." };
+        var saeBiasFromMean = new Option<bool?>("--sae-bias-from-mean") { Description = "Start the SAE's decoder bias at the training vectors' mean (default true)." };
+        var saeUnitNorm = new Option<bool?>("--sae-unit-norm") { Description = "Keep the SAE's decoder rows at unit norm (default true)." };
+        var saeNormalise = new Option<bool?>("--sae-normalise") { Description = "Train the SAE on inputs scaled to unit variance per dimension, folded back at the end (default true)." };
         var curvePlot = new Option<string?>("--curve-plot") { Description = "Draw the directory's learning curves (SASRec, SAE) to this PNG." };
         var share = new Option<double>("--share") { Description = "Head/tail share of interactions (0.2; the 2026 version uses 0.1).", DefaultValueFactory = _ => 0.2 };
         var prefixes = new Option<int>("--prefixes") { Description = "Real training prefixes sampled for the synthetic head/tail users.", DefaultValueFactory = _ => 100_000 };
         var synthetic = new Option<SyntheticUserMode>("--synthetic-users") { Description = "Sample (2025) or NearestByEmbedding (2026 variant).", DefaultValueFactory = _ => SyntheticUserMode.Sample };
 
-        var command = new Command(name, description) { data, format, kCore, output, seed, device, epochs, saeEpochs, patience, minEpochs, stride, lr, saeLr, saeBatch, share, prefixes, synthetic, curvePlot };
+        var command = new Command(name, description) { data, format, kCore, output, seed, device, epochs, saeEpochs, patience, minEpochs, stride, lr, saeLr, saeBatch, saeWarmup, saeBiasFromMean, saeUnitNorm, saeNormalise, share, prefixes, synthetic, curvePlot };
         command.SetAction((r, ct) =>
         {
             var directory = r.GetRequiredValue(output);
@@ -64,6 +68,10 @@ internal static class FitCommand
                     MaxEpochs = r.GetValue(saeEpochs) ?? defaults.Sae.MaxEpochs,
                     LearningRate = r.GetValue(saeLr) ?? defaults.Sae.LearningRate,
                     BatchSize = r.GetValue(saeBatch) ?? defaults.Sae.BatchSize,
+                    WarmupEpochs = r.GetValue(saeWarmup) ?? defaults.Sae.WarmupEpochs,
+                    DecoderBiasFromMean = r.GetValue(saeBiasFromMean) ?? defaults.Sae.DecoderBiasFromMean,
+                    UnitNormDecoder = r.GetValue(saeUnitNorm) ?? defaults.Sae.UnitNormDecoder,
+                    NormaliseInputs = r.GetValue(saeNormalise) ?? defaults.Sae.NormaliseInputs,
                 },
                 GroupShare = r.GetValue(share),
                 AnalysisPrefixes = r.GetValue(prefixes),

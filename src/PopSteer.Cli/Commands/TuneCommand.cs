@@ -21,7 +21,7 @@ internal static class TuneCommand
         var format = CommonOptions.Format();
         var kCore = CommonOptions.KCore();
         var maxDrop = new Option<double>("--max-ndcg-drop") { Description = "Largest relative validation NDCG@10 drop allowed.", DefaultValueFactory = _ => 0.05 };
-        var alphas = new Option<string?>("--alphas") { Description = "Alpha grid (default 1.0..4.0 step 0.5)." };
+        var alphas = new Option<string?>("--alphas") { Description = "Alpha grid (default 0.25, 0.5, 0.75, then 1.0..4.0 step 0.5)." };
         var neurons = new Option<string?>("--neurons") { Description = "N grid (default h/8..h step h/8)." };
         var device = CommonOptions.Device();
         var sigma = CommonOptions.Sigma();

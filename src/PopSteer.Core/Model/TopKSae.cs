@@ -80,5 +80,47 @@ public sealed class TopKSae : Module<Tensor, Tensor>
         return Decode(values, indices).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Sets b_dec (no gradient): the SAE then starts centred on the data instead of on the origin.</summary>
+    public void SetDecoderBias(Tensor value)
+    {
+        using var _ = no_grad();
+        decoder_bias.copy_(value.reshape(Config.InputDim));
+    }
+
+    /// <summary>
+    /// Removes from W_dec's gradient each row's component along that row, so a step turns a unit-norm row instead of
+    /// stretching it (Gao et al. 2024); the scale then lives in the activations, where TopK and steering read it.
+    /// </summary>
+    public void ProjectDecoderGradient()
+    {
+        if (decoder_weight.grad is not { } grad) return;
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var parallel = grad.mul(decoder_weight).sum(1, keepdim: true);
+        grad.sub_(decoder_weight.mul(parallel));
+    }
+
+    /// <summary>
+    /// Turns an SAE that reads x into the same SAE reading x * factor: W_enc / factor, W_dec and b_dec * factor, so z
+    /// (hence TopK and steering) is unchanged and the reconstruction scales with the input. Exact up to rounding.
+    /// </summary>
+    public void ScaleInputs(double factor)
+    {
+        if (!(factor > 0) || double.IsInfinity(factor)) throw new ArgumentOutOfRangeException(nameof(factor), factor, "must be a positive number");
+        using var _ = no_grad();
+        using var f = factor.ToScalar(); // held by `using` until the call returns (see Scalars)
+        encoder_weight.div_(f);
+        decoder_weight.mul_(f);
+        decoder_bias.mul_(f);
+    }
+
+    /// <summary>Rescales every W_dec row to unit norm (no gradient).</summary>
+    public void NormaliseDecoderRows()
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        decoder_weight.div_(decoder_weight.norm(1, keepdim: true).clamp_min(1e-12));
+    }
+
     public override Tensor forward(Tensor x) => Reconstruct(x);
 }

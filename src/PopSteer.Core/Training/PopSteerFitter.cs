@@ -104,12 +104,21 @@ public static class PopSteerFitter
 
         random.manual_seed(options.Seed);
         int kAux = options.SaeKAux == 0 ? 2 * sasRec.Config.Dim : options.SaeKAux;
-        using var sae = options.ResumeSae && manifest.Sae is not null
+        bool resumed = options.ResumeSae && manifest.Sae is not null;
+        using var sae = resumed
             ? ModelDirectory.LoadSae(directory, manifest)
             : new TopKSae(SaeConfig.ForDim(sasRec.Config.Dim, options.SaeWidthMultiplier, options.SaeK) with { KAux = kAux });
         double priorEpochs = options.ResumeSae ? manifest.Metrics.GetValueOrDefault("sae.epochs") : 0;
         clock.Restart();
-        var result = SaeTrainer.Train(sae, trainVectors, validVectors, options.Sae with { Seed = options.Seed }, device, progress, cancellationToken);
+        // The start-only choices (mean bias, input scale, row norms) belong to a fresh SAE; a resumed one keeps its own.
+        var saeOptions = options.Sae with
+        {
+            Seed = options.Seed,
+            DecoderBiasFromMean = options.Sae.DecoderBiasFromMean && !resumed,
+            NormaliseInputs = options.Sae.NormaliseInputs && !resumed,
+            UnitNormDecoder = options.Sae.UnitNormDecoder && !resumed,
+        };
+        var result = SaeTrainer.Train(sae, trainVectors, validVectors, saeOptions, device, progress, cancellationToken);
         times["sae"] = clock.Elapsed;
 
         foreach (var k in manifest.Metrics.Keys.Where(k => k.StartsWith("sae.", StringComparison.Ordinal) || k.StartsWith("analyze.", StringComparison.Ordinal)).ToList())
@@ -119,6 +128,7 @@ public static class PopSteerFitter
         manifest.Metrics["sae.epochs"] = priorEpochs + result.EpochsRun;
         manifest.Metrics["sae.train.loss"] = result.LastLoss;
         manifest.Metrics["sae.train_vectors"] = trainVectors.shape[0];
+        manifest.Metrics["sae.input_scale"] = result.InputScale;
         manifest.Metrics["sae.seconds"] = times["sae"].TotalSeconds;
         manifest.Metrics["sae.inputs.seconds"] = times["sae-inputs"].TotalSeconds;
         manifest.Training = Merge(manifest.Training, Describe(options), "sae.");
@@ -193,6 +203,9 @@ public static class PopSteerFitter
         ["sae.aux_weight"] = o.Sae.AuxWeight.ToString(CultureInfo.InvariantCulture),
         ["sae.warmup_epochs"] = o.Sae.WarmupEpochs.ToString(CultureInfo.InvariantCulture),
         ["sae.cosine_decay"] = o.Sae.CosineDecay ? "true" : "false",
+        ["sae.decoder_bias_from_mean"] = o.Sae.DecoderBiasFromMean ? "true" : "false",
+        ["sae.unit_norm_decoder"] = o.Sae.UnitNormDecoder ? "true" : "false",
+        ["sae.normalise_inputs"] = o.Sae.NormaliseInputs ? "true" : "false",
         ["sae.inputs"] = "exact per-prefix vectors (stride 1)",
         ["group_share"] = o.GroupShare.ToString(CultureInfo.InvariantCulture),
     };

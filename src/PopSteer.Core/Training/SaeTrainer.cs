@@ -20,6 +20,18 @@ public static class SaeTrainer
         long count = trainVectors.shape[0];
         if (count < 2) throw new InvalidOperationException("The SAE needs at least two training vectors.");
         sae.to(device);
+        double inputScale = options.NormaliseInputs ? InputScale(trainVectors) : 1.0;
+        using var scale = inputScale.ToScalar(); // held by `using` until the call returns (see Scalars)
+        using var scaledTrain = trainVectors.div(scale);
+        using var scaledValid = validVectors.div(scale);
+        trainVectors = scaledTrain;
+        validVectors = scaledValid;
+        if (options.DecoderBiasFromMean)
+        {
+            using var mean = trainVectors.mean([0]);
+            sae.SetDecoderBias(mean.to(device));
+        }
+        if (options.UnitNormDecoder) sae.NormaliseDecoderRows();
         using var optimizer = optim.Adam(sae.parameters(), options.LearningRate);
         using var generator = new Generator((ulong)options.Seed);
         long stepsPerEpoch = Math.Max(1, count / options.BatchSize + (count % options.BatchSize >= 2 ? 1 : 0));
@@ -58,7 +70,9 @@ public static class SaeTrainer
                     step++;
                     optimizer.zero_grad();
                     loss.backward();
+                    if (options.UnitNormDecoder) sae.ProjectDecoderGradient();
                     optimizer.step();
+                    if (options.UnitNormDecoder) sae.NormaliseDecoderRows();
                     lossSum += loss.item<float>();
                     batches++;
                 }
@@ -95,6 +109,7 @@ public static class SaeTrainer
                 if (sinceBest >= options.Patience) break;
             }
             if (best is not null) SasRecTrainer.Restore(sae, best);
+            if (inputScale != 1.0) sae.ScaleInputs(inputScale); // back to reading SASRec's own vectors
         }
         finally
         {
@@ -102,7 +117,15 @@ public static class SaeTrainer
             dead.Dispose();
             sae.eval();
         }
-        return new TrainingResult(epoch, bestEpoch, double.IsPositiveInfinity(bestFvu) ? double.NaN : bestFvu, lastLoss, cancelled, clock.Elapsed) { History = history };
+        return new TrainingResult(epoch, bestEpoch, double.IsPositiveInfinity(bestFvu) ? double.NaN : bestFvu, lastLoss, cancelled, clock.Elapsed) { History = history, InputScale = inputScale };
+    }
+
+    /// <summary>sqrt(mean over rows of ||x - mean(x)||^2 / d): 1 when every dimension has unit variance on average.</summary>
+    public static double InputScale(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        double meanSquare = x.sub(x.mean([0], keepdim: true)).square().mean().item<float>();
+        return meanSquare > 0 ? Math.Sqrt(meanSquare) : 1.0;
     }
 
     /// <summary>

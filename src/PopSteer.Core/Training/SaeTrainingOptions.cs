@@ -3,13 +3,14 @@ namespace PopSteer.Core.Training;
 /// <summary>
 /// The SAE's optimisation. METHOD.md section 3 gives Adam 1e-3, batch 2048; at that rate the SAE did not converge in
 /// 100 epochs on repeat-heavy data. The default here is a measured schedule (docs/core.md): Adam, one epoch of linear
-/// warm-up to the method's 1e-3, cosine decay to 0 over a fixed 20 epochs, and batches of 256 (8x the steps of 2048
-/// at about the same cost per epoch on a CPU); the best validation FVU is kept.
+/// warm-up to 3e-3, cosine decay to 0 over a fixed 20 epochs, batches of 256 (8x the steps of 2048 at about the same
+/// cost per epoch on a CPU), inputs scaled to unit variance, b_dec started at the mean and unit-norm decoder rows
+/// (Gao et al. 2024); the best validation FVU is kept.
 /// </summary>
 public sealed record SaeTrainingOptions
 {
     /// <summary>Peak learning rate (after the warm-up, before the decay).</summary>
-    public double LearningRate { get; init; } = 1e-3;
+    public double LearningRate { get; init; } = 3e-3;
     public int BatchSize { get; init; } = 256;
     /// <summary>The schedule's length: the cosine decay reaches 0 here.</summary>
     public int MaxEpochs { get; init; } = 20;
@@ -23,6 +24,16 @@ public sealed record SaeTrainingOptions
     /// <summary>Cosine decay of the learning rate to 0 at MaxEpochs after the warm-up (false = constant).</summary>
     public bool CosineDecay { get; init; } = true;
     public int Seed { get; init; } = 42;
+    /// <summary>Start b_dec at the training vectors' mean (Gao et al. 2024 use the geometric median) instead of 0, so
+    /// the first steps learn directions rather than the offset. Not applied when training resumes an SAE.</summary>
+    public bool DecoderBiasFromMean { get; init; } = true;
+    /// <summary>Keep W_dec's rows at unit norm: the gradient's component along each row is removed before a step and
+    /// the rows are renormalised after it (Gao et al. 2024).</summary>
+    public bool UnitNormDecoder { get; init; } = true;
+    /// <summary>Train on x / s, s = the RMS per dimension of the centred training vectors, and fold s back into the
+    /// weights at the end (<see cref="Model.TopKSae.ScaleInputs"/>), so Adam's step size does not depend on how large
+    /// SASRec's vectors are. For a freshly initialised SAE (the fitter turns it off when resuming).</summary>
+    public bool NormaliseInputs { get; init; } = true;
 
     public void Validate()
     {

@@ -6,4 +6,6 @@ namespace PopSteer.Core.Training;
 public sealed record TrainingResult(int EpochsRun, int BestEpoch, double BestMetric, double LastLoss, bool Cancelled, TimeSpan Elapsed)
 {
     public IReadOnlyList<TrainingProgress> History { get; init; } = [];
+    /// <summary>SAE only: the s its inputs were divided by while it trained (1 = none); folded back into the weights.</summary>
+    public double InputScale { get; init; } = 1.0;
 }
