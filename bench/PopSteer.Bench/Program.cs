@@ -7,6 +7,8 @@ using PopSteer.Bench;
 //   peak                                          the machine's sgemm GFLOP/s now, at --threads
 //   fit --data PATH [--out DIR] [--epochs E] ...  runs PopSteerFitter, reports stage times and test metrics vs MostPop
 //   synthetic --users U --items I --interactions N [--epochs E]  generates data, then as fit
+//   drift [--users U --items I --interactions N --drift-at 0.3 --refit-at 0.5 --alpha 1.5]  stale model vs the
+//         Retrainer's refits after the demo's drift scenario: tail share, Gini@10, NDCG@10 (DriftBench.cs)
 var mode = args.Length > 0 ? args[0] : "scoring";
 var opts = Args.Parse(args.Skip(1).ToArray());
 PopSteer.Core.TorchRuntime.ConfigureThreads(opts.Int("threads", 0));
@@ -16,6 +18,7 @@ int rc = mode switch
     "scoring" => ScoringBench.Run(opts),
     "fit" => FitBench.Run(opts),
     "synthetic" => FitBench.RunSynthetic(opts),
+    "drift" => DriftBench.Run(opts),
     "windows" => WindowsBench.Run(opts),
     "peak" => PrintPeak(),
     "profile" => ProfileBench.Run(opts),

@@ -24,6 +24,9 @@ public sealed record RefitValidation(int Users, double Fvu, MetricSet SasRec, Me
     /// <summary>The version serving now, PopSteer at the same steering on the same users (misses where it lacks the target).</summary>
     public MetricSet Serving { get; init; } = new() { Gini = double.NaN };
 
+    /// <summary>The serving SAE's FVU on its own SASRec's vectors of the same held-out histories (NaN when it knows none of them).</summary>
+    public double ServingFvu { get; init; } = double.NaN;
+
     /// <summary>Relative NDCG@K this refit would lose against what serves now: 1 - NDCG(refit) / NDCG(serving) (0 when serving scores 0).</summary>
     public double ServingNdcgDrop => Serving.Ndcg > 0 ? 1 - PopSteer.Ndcg / Serving.Ndcg : 0;
 }

@@ -17,6 +17,28 @@ public static class KafkaTestClient
             LingerMs = 5,
         }).Build();
 
+    /// <summary>
+    /// Creates the topics before any service subscribes, as the deployment's topics Job does. A consumer subscribed to a
+    /// topic that does not exist yet learns of it only at a later metadata refresh (librdkafka's
+    /// topic.metadata.refresh.interval.ms), however soon a producer creates it. The mock cluster has no controller for
+    /// CreateTopics; it creates a topic (default partitions) when a producer asks for its metadata.
+    /// </summary>
+    public static void CreateTopics(string bootstrapServers, params string[] topics)
+    {
+        using var producer = Producer(bootstrapServers);
+        using var admin = new DependentAdminClientBuilder(producer.Handle).Build();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        foreach (var topic in topics)
+        {
+            while (admin.GetMetadata(topic, TimeSpan.FromSeconds(5)).Topics.Single(t => t.Topic == topic) is { } m
+                   && (m.Error.IsError || m.Partitions.Count == 0))
+            {
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"Topic '{topic}' not created: {m.Error.Reason}");
+                Thread.Sleep(100);
+            }
+        }
+    }
+
     /// <summary>Produces raw messages in order and waits until all are acknowledged.</summary>
     public static async Task ProduceAsync(string bootstrapServers, string topic, IEnumerable<(byte[]? Key, byte[]? Value)> messages)
     {

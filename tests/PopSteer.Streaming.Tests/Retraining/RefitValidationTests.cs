@@ -31,4 +31,23 @@ public sealed class RefitValidationTests
         Assert.Contains("Retrainer:MaxFvu", Assert.Single(ModelRefitter.Check(Numbers(double.NaN, 0.1, 0.1, 0.8, 0.7), Bounds)));
         Assert.Equal(3, ModelRefitter.Check(Numbers(0.9, 0.1, 0.01, 0.5, 0.6), Bounds).Count);
     }
+
+    [Fact]
+    public void The_fvu_bound_is_relative_to_the_serving_sae_with_max_fvu_as_its_floor()
+    {
+        var bounds = new RetrainerOptions { MaxFvu = 0.3, MaxFvuRiseVsServing = 0.1, MaxNdcgDrop = 0.1, RequireGiniReduction = true };
+        RefitValidation At(double fvu, double serving) => Numbers(fvu, 0.1, 0.1, 0.8, 0.7) with { ServingFvu = serving };
+        // A serving SAE above the floor: within 10% of it passes, beyond it is refused, naming both keys.
+        Assert.Empty(ModelRefitter.Check(At(0.77, 0.7), bounds));
+        var problem = Assert.Single(ModelRefitter.Check(At(0.78, 0.7), bounds));
+        Assert.Contains("Retrainer:MaxFvu ", problem);
+        Assert.Contains("Retrainer:MaxFvuRiseVsServing", problem);
+        // A good serving SAE: the absolute floor still admits a refit up to MaxFvu.
+        Assert.Empty(ModelRefitter.Check(At(0.29, 0.1), bounds));
+        Assert.Single(ModelRefitter.Check(At(0.31, 0.1), bounds));
+        // No serving FVU (it knew none of the held-out histories): the floor alone.
+        Assert.Empty(ModelRefitter.Check(At(0.29, double.NaN), bounds));
+        Assert.Single(ModelRefitter.Check(At(0.31, double.NaN), bounds));
+        Assert.Single(ModelRefitter.Check(At(double.NaN, 0.7), bounds));
+    }
 }
