@@ -242,7 +242,7 @@ public sealed class DrillReport
             var config = writes.Last(w => w.At <= r.GeneratedAt);
             var row = config.Kind is { } k && o.Options.Faults.Contains(k) ? RowFor(k) : Row(Baseline);
             row.Wrong++;
-            if (examples.Count < 3) examples.Add($"{r.UserId} at {r.GeneratedAt:HH:mm:ss.fff} by {r.Instance}: alpha {r.Alpha}, in force {settled.Alpha}");
+            if (examples.Count < 3) examples.Add($"{r.UserId} at {r.GeneratedAt:HH:mm:ss.fff} by {r.Instance}: alpha {r.Alpha}, in force {settled.Alpha} since {settled.At:HH:mm:ss.fff}");
         }
         if (wrong > 0) _failures.Add($"{wrong} recommendations carried an alpha that was not in force (e.g. {string.Join("; ", examples)})");
     }
