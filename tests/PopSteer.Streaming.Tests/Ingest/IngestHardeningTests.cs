@@ -80,7 +80,7 @@ public sealed class IngestHardeningTests(RedisServerFixture redis, KafkaFixture 
         var settings = new TestSettings(kafka.BootstrapServers, $"{redis.ConnectionString},user={user},password=pw");
         await KafkaTestClient.ProduceEventsAsync(settings.BootstrapServers, settings.InteractionsTopic, TestEvents.Generate(users: 3, items: 5, count: 10, seed: 23));
 
-        using var ingest = IngestProcess.Start(settings);
+        using var ingest = ServiceProcess.Start(settings);
         Assert.True(ingest.WaitForExit(Patience), $"ingest kept running with a failed worker:\n{ingest.Output}");
         Assert.True(ingest.ExitCode != 0, $"exit code {ingest.ExitCode}:\n{ingest.Output}");
         Assert.Contains("NOPERM", ingest.Output, StringComparison.Ordinal);
