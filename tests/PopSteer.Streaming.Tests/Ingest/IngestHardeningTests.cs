@@ -143,4 +143,34 @@ public sealed class IngestHardeningTests(RedisServerFixture redis, KafkaFixture 
         var truth = TestEvents.GroundTruth(events).ToDictionary(kv => kv.Key, kv => Enumerable.Repeat("before-recreate", 4).Concat(kv.Value).ToArray());
         await SequenceAssert.MatchesGroundTruth(ingest.Services.GetRequiredService<SequenceStore>(), truth);
     }
+
+    [Fact]
+    public async Task A_topic_recreated_and_grown_past_the_old_applied_offset_is_detected_by_the_record_there()
+    {
+        var settings = new TestSettings(kafka.BootstrapServers, redis.ConnectionString);
+        var events = TestEvents.Generate(users: 20, items: 40, count: 200, seed: 26);
+        await KafkaTestClient.ProduceEventsAsync(settings.BootstrapServers, settings.InteractionsTopic, events);
+
+        // Redis as an earlier incarnation of the topic left it: every partition applied up to offset 10 (which the new
+        // log, ~50 records a partition, has long passed), by a record that is not the one the new log holds there.
+        using (var services = StreamingServices.Build(settings))
+        {
+            var store = services.GetRequiredService<SequenceStore>();
+            var old = events.Select(e => e.UserId).Distinct().SelectMany(u => Enumerable.Range(0, 4)
+                .Select(p => new SequenceAppend(u, "before-recreate", TestEvents.Start, settings.InteractionsTopic, p, 10 + p,
+                    Marker: SequenceStore.RecordMarker(null, [1, 2, 3], 0)))).ToArray();
+            await store.AppendAsync(old);
+            Assert.Equal(13, (await store.PartitionAsync(settings.InteractionsTopic, 3)).HighestApplied);
+        }
+
+        await using var ingest = await TestHost.StartAsync(settings, (s, c) => s.AddIngest(c));
+        var metrics = ingest.Services.GetRequiredService<IngestMetrics>();
+        await Eventually.Until(() => metrics.EventsApplied + metrics.EventsRedelivered >= events.Count, Patience,
+            () => $"{metrics.EventsApplied} applied, {metrics.EventsRedelivered} taken for redeliveries, {metrics.PartitionResets} resets");
+
+        Assert.Equal(0, metrics.EventsRedelivered);
+        Assert.Equal(4, metrics.PartitionResets);
+        var truth = TestEvents.GroundTruth(events).ToDictionary(kv => kv.Key, kv => Enumerable.Repeat("before-recreate", 4).Concat(kv.Value).ToArray());
+        await SequenceAssert.MatchesGroundTruth(ingest.Services.GetRequiredService<SequenceStore>(), truth);
+    }
 }
