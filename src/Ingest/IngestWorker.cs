@@ -131,24 +131,65 @@ public sealed class IngestWorker(
         foreach (var group in messages.GroupBy(m => m.TopicPartition))
         {
             var tp = group.Key;
+            bool loaded = false;
             if (!_partitions.TryGetValue(tp, out var state))
+            {
                 state = _partitions[tp] = sequences.PartitionAsync(tp.Topic, tp.Partition.Value).GetAwaiter().GetResult();
+                loaded = true;
+            }
             var lowest = group.Min(m => m.Offset.Value);
             if (state.HighestApplied >= 0 && lowest <= state.HighestApplied)
             {
                 var high = HighWatermark(consumer, tp);
                 if (high <= state.HighestApplied)
-                {
-                    var applied = state.HighestApplied;
-                    state = _partitions[tp] = sequences.StartEpochAsync(tp.Topic, tp.Partition.Value, state.Epoch + 1).GetAwaiter().GetResult();
-                    metrics.PartitionReset();
-                    logger.LogError("{Topic}[{Partition}] restarted: its log ends at offset {High} but offset {Applied} had been applied (topic deleted and recreated, or truncated). Its events are applied as epoch {Epoch} instead of being dropped as redeliveries",
-                        tp.Topic, tp.Partition.Value, high, applied, state.Epoch);
-                }
+                    state = Restart(tp, state, $"its log ends at offset {high} but offset {state.HighestApplied} had been applied");
+                else if (state.Marker is { } marker && loaded && MarkerAt(tp, state.HighestApplied) is { } found && found != marker)
+                    state = Restart(tp, state, $"the record it now holds at offset {state.HighestApplied} is not the one applied there");
             }
             epochs[tp] = state.Epoch;
         }
         return epochs;
+    }
+
+    private PartitionState Restart(TopicPartition tp, PartitionState state, string why)
+    {
+        var restarted = _partitions[tp] = sequences.StartEpochAsync(tp.Topic, tp.Partition.Value, state.Epoch + 1).GetAwaiter().GetResult();
+        metrics.PartitionReset();
+        logger.LogError("{Topic}[{Partition}] restarted: {Why} (topic deleted and recreated, or truncated). Its events are applied as epoch {Epoch} instead of being dropped as redeliveries",
+            tp.Topic, tp.Partition.Value, why, restarted.Epoch);
+        return restarted;
+    }
+
+    /// <summary>
+    /// The marker of the record the partition's log holds at <paramref name="offset"/>, read with a consumer of its own
+    /// (once per partition this instance takes over, and only when a batch reaches back to or below that offset);
+    /// null when it cannot be read (gone by retention or compaction, or the broker too slow): then nothing is decided.
+    /// </summary>
+    private string? MarkerAt(TopicPartition tp, long offset)
+    {
+        try
+        {
+            using var reader = kafka.CreateConsumer<byte[], byte[]>(_options.GroupId + "-restart-check", c =>
+            {
+                c.EnableAutoCommit = false;
+                c.EnablePartitionEof = true;
+                c.ClientId = "popsteer-ingest-restart-check";
+            });
+            reader.Assign(new TopicPartitionOffset(tp, offset));
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (DateTime.UtcNow < deadline)
+            {
+                var result = reader.Consume(TimeSpan.FromSeconds(1));
+                if (result is null) continue;
+                if (result.IsPartitionEOF || result.Offset.Value != offset) return null;
+                return SequenceStore.RecordMarker(result.Message.Key, result.Message.Value, result.Message.Timestamp.UnixTimestampMs);
+            }
+        }
+        catch (KafkaException e)
+        {
+            logger.LogWarning("Could not read {Topic}[{Partition}]@{Offset} to check for a restarted log: {Error}", tp.Topic, tp.Partition.Value, offset, e.Message);
+        }
+        return null;
     }
 
     /// <summary>The partition's high watermark: from the last fetch, or asked of the broker when none is known.</summary>
@@ -208,7 +249,7 @@ public sealed class IngestWorker(
         var valid = batch.Items.Where(i => i.Validation.IsValid).Select(i => (i.Message, Event: i.Validation.Event!)).ToArray();
         var epochs = Epochs(consumer, valid.Select(v => v.Message));
         var appends = valid.Select(v => new SequenceAppend(v.Event.UserId, v.Event.ItemId, v.Event.Timestamp, v.Message.Topic, v.Message.Partition.Value, v.Message.Offset.Value,
-            epochs[v.Message.TopicPartition])).ToArray();
+            epochs[v.Message.TopicPartition], SequenceStore.RecordMarker(v.Message.Message.Key, v.Message.Message.Value, v.Message.Message.Timestamp.UnixTimestampMs))).ToArray();
         var outcomes = sequences.AppendAsync(appends).GetAwaiter().GetResult();
         foreach (var group in valid.GroupBy(v => v.Message.TopicPartition))
             _partitions[group.Key] = _partitions[group.Key] with { HighestApplied = Math.Max(_partitions[group.Key].HighestApplied, group.Max(v => v.Message.Offset.Value)) };

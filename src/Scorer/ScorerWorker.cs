@@ -144,7 +144,9 @@ public sealed class ScorerWorker(
         try
         {
             var model = models.AcquireForBatch();
-            var active = steering.Resolve(model);
+            // The steering is taken when the batch is scored, not when it was consumed: the sequence read can wait out
+            // a Redis outage, and a batch stamped after an alpha edit was applied must carry that edit (chaos drill).
+            ActiveSteering active;
             var (users, invalid, signalsOf) = Distinct(_batch);
             var stage = Stopwatch.GetTimestamp();
             var deadLetters = invalid.Select(i => ScorerDeadLetters.For(i.Result, InvalidEventReason.MalformedJson, i.Reason, _options.DeadLetterMaxPayloadBytes)).ToList();
@@ -157,6 +159,7 @@ public sealed class ScorerWorker(
             {
                 // This batch failed every attempt: find the users that cannot be served and set only them aside.
                 metrics.BatchIsolated();
+                active = steering.Resolve(model);
                 logger.LogWarning("Batch {Batch}: {Failures} attempts failed; scoring its {Users} users one by one", batchId, _failures.Failures, users.Count);
                 var (published, failed) = isolator.ScoreOneByOne(model, active, users, batchId,
                     s => Produce(producer, recommendationsTopic, ToMessage(s)));
@@ -174,6 +177,7 @@ public sealed class ScorerWorker(
             {
                 stored = sequences.ReadManyAsync(users.Select(u => u.UserId).ToArray()).GetAwaiter().GetResult();
                 stage = Lap("read", stage);
+                active = steering.Resolve(model);
                 scored = scorer.Score(model, active, users, stored, batchId, DateTimeOffset.UtcNow);
                 stage = Lap("score", stage);
                 foreach (var s in scored)

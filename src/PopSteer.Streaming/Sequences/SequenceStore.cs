@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using Polly;
 using PopSteer.Streaming.Configuration;
@@ -43,19 +44,21 @@ public sealed class SequenceStore
         return { appended, redis.call('LLEN', KEYS[1]) }
         """;
 
-    // KEYS[1] = the partitions hash ("topic:partition" -> "epoch:highest applied offset"); ARGV[1] = field,
-    // ARGV[2] = epoch, ARGV[3] = highest offset of this batch. Only ever moves forward.
+    // KEYS[1] = the partitions hash ("topic:partition" -> "epoch:highest applied offset[:marker]"); ARGV[1] = field,
+    // ARGV[2] = epoch, ARGV[3] = highest offset of this batch, ARGV[4] = the marker of the record at that offset ("" if
+    // none). Only ever moves forward.
     private const string RecordPartitionScript = """
         local current = redis.call('HGET', KEYS[1], ARGV[1])
         local epoch, high = -1, -1
         if current then
-          local colon = string.find(current, ':', 1, true)
-          epoch = tonumber(string.sub(current, 1, colon - 1))
-          high = tonumber(string.sub(current, colon + 1))
+          local e, h = string.match(current, '^(%-?%d+):(%-?%d+)')
+          epoch, high = tonumber(e), tonumber(h)
         end
         local e, h = tonumber(ARGV[2]), tonumber(ARGV[3])
         if e > epoch or (e == epoch and h > high) then
-          redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. ARGV[3])
+          local value = ARGV[2] .. ':' .. ARGV[3]
+          if ARGV[4] ~= '' then value = value .. ':' .. ARGV[4] end
+          redis.call('HSET', KEYS[1], ARGV[1], value)
         end
         return 1
         """;
@@ -104,7 +107,8 @@ public sealed class SequenceStore
             .ToArray();
         var calls = groups.Select(g => (g.Key.UserId, Keys: new[] { SequenceKey(g.Key.UserId), AppliedOffsetsKey(g.Key.UserId) }, Args: Arguments(g.Key.Topic, g.Key.Partition, g.Key.Epoch, g.Items))).ToArray();
         var partitions = appends.GroupBy(a => (a.Topic, a.Partition, a.Epoch))
-            .Select(g => new RedisValue[] { PartitionField(g.Key.Topic, g.Key.Partition), g.Key.Epoch, g.Max(a => a.Offset) })
+            .Select(g => g.MaxBy(a => a.Offset))
+            .Select(a => new RedisValue[] { PartitionField(a.Topic, a.Partition), a.Epoch, a.Offset, a.Marker ?? "" })
             .ToArray();
 
         var results = await _pipeline.ExecuteAsync(async token =>
@@ -188,12 +192,29 @@ public sealed class SequenceStore
             cancellationToken).ConfigureAwait(false);
         if (value.IsNull) return PartitionState.None;
         var text = (string)value!;
-        var colon = text.IndexOf(':', StringComparison.Ordinal);
-        return colon > 0
-            && int.TryParse(text.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out var epoch)
-            && long.TryParse(text.AsSpan(colon + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var high)
-            ? new PartitionState(epoch, high)
-            : throw new FormatException($"Partition state '{text}' of {topic}[{partition}] in {PartitionsKey} is not '<epoch>:<offset>'.");
+        var parts = text.Split(':');
+        return parts.Length is 2 or 3
+            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var epoch)
+            && long.TryParse(parts[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var high)
+            ? new PartitionState(epoch, high, parts.Length == 3 ? parts[2] : null)
+            : throw new FormatException($"Partition state '{text}' of {topic}[{partition}] in {PartitionsKey} is not '<epoch>:<offset>[:<marker>]'.");
+    }
+
+    /// <summary>
+    /// Identifies one Kafka record (SHA-256 of its key, value and timestamp, 16 bytes in hex): the same record read again
+    /// has the same marker, the record a recreated topic holds at the same offset almost surely another.
+    /// </summary>
+    public static string RecordMarker(byte[]? key, byte[]? value, long timestampMs)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> header = stackalloc byte[16];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(header, timestampMs);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(header[8..], key?.Length ?? -1);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(header[12..], value?.Length ?? -1);
+        hash.AppendData(header);
+        if (key is not null) hash.AppendData(key);
+        if (value is not null) hash.AppendData(value);
+        return Convert.ToHexStringLower(hash.GetHashAndReset().AsSpan(0, 16));
     }
 
     /// <summary>Starts a new epoch of the partition's log: from now on its offsets are new, whatever users had applied before.</summary>

@@ -26,9 +26,7 @@ public sealed class ChaosDrillTests(ITestOutputHelper output)
         FaultKind.MalformedBurst,
         FaultKind.AlphaEdit,
         FaultKind.ConfigTypo,        // unknown Steering keys refused, last good kept
-        // FaultKind.ConfigBrokenJson: open (issue 8). On merged main, after a broken file the next valid alpha edit
-        // was not served for a while (recommendations carried the old alpha 2 while 0.5 was in force); run
-        // scripts/chaos.sh to reproduce before enabling it again.
+        FaultKind.ConfigBrokenJson,  // a file that does not parse is refused, last good kept
         FaultKind.AlphaInvalid,      // the start-up alpha is the last good one (finding F3)
         FaultKind.ForgedModel,       // signed manifests: the drill signs with `popsteer keygen` keys, the forgery is refused
     ];

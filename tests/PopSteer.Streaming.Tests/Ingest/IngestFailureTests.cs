@@ -32,7 +32,7 @@ public sealed class IngestFailureTests(KafkaFixture kafka, ITestOutputHelper out
         await replay.RunAsync(events.Take(200), settings.InteractionsTopic);
         Task<ReplayResult> streaming;
         long atKill;
-        using (var first = IngestProcess.Start(settings))
+        using (var first = ServiceProcess.Start(settings))
         {
             await Eventually.Until(async () => await SequenceAssert.StoredCount(store, users) >= 200, Patience,
                 () => $"first process made no progress:\n{first.Output}");
@@ -45,7 +45,7 @@ public sealed class IngestFailureTests(KafkaFixture kafka, ITestOutputHelper out
         Assert.InRange(atKill, 200, events.Count - 1);
 
         await Task.Delay(500); // events keep arriving while nobody consumes
-        using var second = IngestProcess.Start(settings);
+        using var second = ServiceProcess.Start(settings);
         var sent = await streaming;
         Assert.Equal(0, sent.Failed);
         await Eventually.Until(async () => await SequenceAssert.StoredCount(store, users) >= events.Count, Patience,

@@ -3,15 +3,16 @@ using System.Diagnostics;
 namespace PopSteer.Streaming.Tests.Infrastructure;
 
 /// <summary>
-/// The built PopSteer.Ingest.dll run as a real child process (dotnet PopSteer.Ingest.dll), configured through
-/// environment variables, so a test can kill -9 it. Output is kept for failure messages.
+/// A built service (PopSteer.Ingest.dll, PopSteer.Scorer.dll, ...) run as a real child process (dotnet
+/// PopSteer.&lt;Service&gt;.dll), configured through environment variables, so a test can kill -9 or SIGTERM it. Output is
+/// kept for failure messages.
 /// </summary>
-public sealed class IngestProcess : IDisposable
+public sealed class ServiceProcess : IDisposable
 {
     private readonly Process _process;
     private readonly List<string> _output = [];
 
-    private IngestProcess(Process process) => _process = process;
+    private ServiceProcess(Process process) => _process = process;
 
     public int Id => _process.Id;
 
@@ -28,11 +29,12 @@ public sealed class IngestProcess : IDisposable
         get { lock (_output) return string.Join('\n', _output.TakeLast(80)); }
     }
 
-    public static IngestProcess Start(TestSettings settings)
+    /// <param name="service">Ingest, Scorer or Retrainer.</param>
+    public static ServiceProcess Start(TestSettings settings, string service = "Ingest")
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "PopSteer.Ingest.dll");
+        var dll = Path.Combine(AppContext.BaseDirectory, $"PopSteer.{service}.dll");
         if (!File.Exists(dll) || !File.Exists(Path.ChangeExtension(dll, ".runtimeconfig.json")))
-            throw new FileNotFoundException("PopSteer.Ingest.dll (with its runtimeconfig) is not next to the tests; build tests/PopSteer.Streaming.Tests.", dll);
+            throw new FileNotFoundException($"PopSteer.{service}.dll (with its runtimeconfig) is not next to the tests; build tests/PopSteer.Streaming.Tests.", dll);
         var start = new ProcessStartInfo("dotnet", [dll])
         {
             WorkingDirectory = AppContext.BaseDirectory,
@@ -42,10 +44,10 @@ public sealed class IngestProcess : IDisposable
         };
         foreach (var (key, value) in settings.AsEnvironment()) start.Environment[key] = value;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
-        start.Environment["Logging__LogLevel__PopSteer.Ingest.IngestWorker"] = "Information";
+        start.Environment[$"Logging__LogLevel__PopSteer.{service}"] = "Information";
         start.Environment["Logging__Console__FormatterName"] = "simple";
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var ingest = new IngestProcess(process);
+        var ingest = new ServiceProcess(process);
         process.OutputDataReceived += (_, e) => ingest.Record(e.Data);
         process.ErrorDataReceived += (_, e) => ingest.Record(e.Data);
         process.Start();
