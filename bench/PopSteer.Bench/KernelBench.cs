@@ -35,6 +35,30 @@ internal static class KernelBench
             double gflop = 2.0 * m * k * n * calls / 1e9 / cpu;
             Console.WriteLine($"{what,-18} [{m}x{k}]x[{k}x{n}]: {cpu / calls * 1e6,8:F2} us/call, {gflop,6:F1} GFLOP per CPU second = {gflop / peakCpu:P0} of sgemm");
         }
+        Time("GELU [50x256]", seconds, () => { var v = new float[50 * 256]; for (int i = 0; i < v.Length; i++) v[i] = i % 7 - 3; return () => DenseKernels.Gelu(v); });
+        Time("LayerNorm [50x64]", seconds, () =>
+        {
+            var v = new float[50 * 64]; var r = new float[50 * 64]; var g = new float[64]; var b = new float[64];
+            for (int i = 0; i < v.Length; i++) v[i] = i % 5;
+            Array.Fill(g, 1f);
+            return () => DenseKernels.AddLayerNorm(v, r, 64, g, b, 1e-12f);
+        });
+        Time("exp x 2,550", seconds, () => { var v = new float[2550]; return () => { for (int i = 0; i < v.Length; i++) v[i] = MathF.Exp(-i * 1e-3f); }; });
         return 0;
+    }
+
+    private static void Time(string what, double seconds, Func<Action> setup)
+    {
+        var call = setup();
+        call();
+        long calls = 0;
+        double cpu0 = CpuClock.ThreadSeconds();
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            for (int r = 0; r < 100; r++) call();
+            calls += 100;
+        }
+        Console.WriteLine($"{what,-18}: {(CpuClock.ThreadSeconds() - cpu0) / calls * 1e6,8:F2} us/call");
     }
 }
