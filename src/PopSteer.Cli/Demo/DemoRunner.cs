@@ -415,6 +415,9 @@ internal sealed class DemoRunner(DemoOptions options)
         Say(string.Create(CultureInfo.InvariantCulture,
             $"  model {version}; {s.Events:N0}/{events:N0} events served in {seconds:0.0} s (first event to last recommendation) = {s.Events / seconds:0} events/s; {s.Recommendations:N0} recommendations = {s.Recommendations / seconds:0} recs/s; {outcome.Fallbacks:N0} fallback lists"));
         Say(string.Create(CultureInfo.InvariantCulture, $"  event-to-recommendation latency: p50 {p50:0.0} ms, p99 {p99:0.0} ms, max {max:0.0} ms"));
+        var (steady50, steady99, steadyCount) = s.SteadyLatency();
+        if (steadyCount > 0)
+            Say(string.Create(CultureInfo.InvariantCulture, $"  steady latency (after the first {PipelineStatistics.WarmUp.TotalSeconds:0} s: consumer groups settled): p50 {steady50:0.0} ms, p99 {steady99:0.0} ms over {steadyCount:N0} recommendations"));
         foreach (var line in story.Lines()) Say("  " + line);
         static string F(double x, string format = "0.000") => double.IsNaN(x) ? "-" : x.ToString(format, CultureInfo.InvariantCulture);
         var table = new Table().Title("Served lists by phase and alpha (sample = users with shadow lists; stale = the version before the refit, same alpha)");
