@@ -25,7 +25,11 @@ dotnet bench/PopSteer.StreamBench/bin/Release/net10.0/linux-x64/PopSteer.StreamB
 # not the schedule, the Retrainer or the demo's own bookkeeping.
 demo() { dotnet "$CLI" demo --holdout 0.6 --alpha-schedule "0:1.5" --no-drift --shadow-every 100 --plain --threads "$THREADS" "$@"; }
 echo "== the pipeline at full speed"
-out=$(demo --rate 0 "$@" | tee /dev/stderr)
+# Shown as it runs and kept for the maximum (tee to a file: tee /dev/stderr would reopen, and truncate, a redirected log).
+full=$(mktemp)
+trap 'rm -f "$full"' EXIT
+demo --rate 0 "$@" | tee "$full"
+out=$(cat "$full")
 max=$(grep -oE '= [0-9,]+ events/s' <<<"$out" | tail -1 | tr -dc '0-9')
 if [[ -z "$max" ]]; then echo "could not read the maximum rate from the demo's summary" >&2; exit 1; fi
 echo "== maximum: $max events/s; paced runs at ${SHARES// /%, }% of it"
