@@ -106,7 +106,7 @@ internal sealed class SmallBatchScorer : IDisposable
         var lastHidden = hidden.Slice((length - 1) * d, d);
         DenseKernels.MatMul(lastHidden, 1, d, last.QT, d, last.QBias, query);
         var lastContext = w.Context.AsSpan(0, d);
-        Attend(query, kv, 2 * d, 0, length, lastContext, w.Probabilities);
+        Attend(query, kv, length, lastContext, w.Probabilities);
         FeedForwardAndNorm(last, lastContext, lastHidden, 1, w);
         w.Output.AsSpan(0, d).CopyTo(w.User);
     }
@@ -154,12 +154,12 @@ internal sealed class SmallBatchScorer : IDisposable
     }
 
     /// <summary>
-    /// softmax(q k_j / sqrt(d_h)) over keys j &lt; <paramref name="keys"/>, times v_j, per head. Rows of
-    /// <paramref name="kv"/> are <paramref name="stride"/> wide; keys start at <paramref name="keyOffset"/>, values d after.
+    /// The last block's one query: softmax(q k_j / sqrt(d_h)) v_j over keys j &lt; <paramref name="keys"/>, per head.
+    /// Rows of <paramref name="kv"/> are [k | v], 2d wide.
     /// </summary>
-    private void Attend(ReadOnlySpan<float> q, ReadOnlySpan<float> kv, int stride, int keyOffset, int keys, Span<float> context, float[] probabilities)
+    private void Attend(ReadOnlySpan<float> q, ReadOnlySpan<float> kv, int keys, Span<float> context, float[] probabilities)
     {
-        int hd = _headDim;
+        int hd = _headDim, stride = 2 * _dim;
         context.Clear();
         for (int h = 0; h < _heads; h++)
         {
@@ -167,7 +167,7 @@ internal sealed class SmallBatchScorer : IDisposable
             float max = float.NegativeInfinity;
             for (int j = 0; j < keys; j++)
             {
-                float s = DenseKernels.Dot(qh, kv.Slice(j * stride + keyOffset + h * hd, hd)) * _attentionScale;
+                float s = DenseKernels.Dot(qh, kv.Slice(j * stride + h * hd, hd)) * _attentionScale;
                 probabilities[j] = s;
                 if (s > max) max = s;
             }
@@ -175,7 +175,7 @@ internal sealed class SmallBatchScorer : IDisposable
             for (int j = 0; j < keys; j++) sum += probabilities[j] = MathF.Exp(probabilities[j] - max);
             var ch = context.Slice(h * hd, hd);
             for (int j = 0; j < keys; j++)
-                DenseKernels.AddScaled(ch, probabilities[j] / sum, kv.Slice(j * stride + keyOffset + _dim + h * hd, hd));
+                DenseKernels.AddScaled(ch, probabilities[j] / sum, kv.Slice(j * stride + _dim + h * hd, hd));
         }
     }
 
