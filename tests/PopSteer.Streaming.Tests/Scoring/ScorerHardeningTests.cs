@@ -18,65 +18,26 @@ namespace PopSteer.Streaming.Tests.Scoring;
 /// the model, a refused `current` at start-up, duplicates downstream cannot remove, and registry and cache growth.
 /// Real redis-server, the mock Kafka cluster over TCP, tiny real models, the real AddScorer host.
 /// </summary>
-public sealed class ScorerHardeningTests(RedisServerFixture redis, KafkaFixture kafka)
-    : IClassFixture<RedisServerFixture>, IClassFixture<KafkaFixture>, IAsyncLifetime
+public sealed class ScorerHardeningTests(RedisServerFixture redis, KafkaFixture kafka) : ScorerTestBed(redis, kafka)
 {
-    private static readonly DateTimeOffset T0 = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-
-    private readonly ScratchDirectory _scratch = new();
-    private readonly TestSettings _settings = new(kafka.BootstrapServers, redis.ConnectionString);
-    private ServiceProvider _services = null!;
-    private long _offset;
-
-    public Task InitializeAsync()
-    {
-        _services = new ServiceCollection().AddLogging().AddPopSteerStreamingForTests(_settings).BuildServiceProvider();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _services.DisposeAsync();
-        _scratch.Dispose();
-    }
-
-    private ModelRegistry Registry => _services.GetRequiredService<ModelRegistry>();
-    private SequenceStore Store => _services.GetRequiredService<SequenceStore>();
-    private RegistryKeys Keys => new(_settings["Redis:KeyPrefix"]);
-
-    private async Task<ModelVersionInfo> PublishAsync(string name, int seed)
-    {
-        var dir = _scratch.Sub(name);
-        TinyModelFactory.Create(dir, items: 30, seed: seed);
-        return await Registry.PublishAsync(dir);
-    }
-
-    private ScorerTestHost Scorer(string cache, params (string Key, string? Value)[] overrides) =>
-        new(_settings, cache, overrides.ToDictionary(o => o.Key, o => o.Value));
+    private async Task<ModelVersionInfo> PublishAsync(string name, int seed) => (await PublishTinyModelAsync(name, seed)).Info;
 
     /// <summary>Appends one event per user like Ingest, then signals each user once, marked with <paramref name="at"/>.</summary>
     private async Task IngestAsync(IEnumerable<string> users, DateTimeOffset at)
     {
         var list = users.ToArray();
-        await Store.AppendAsync(list.Select(u => new SequenceAppend(u, "i1", at, _settings.InteractionsTopic, 0, _offset++)).ToArray());
+        await Store.AppendAsync(list.Select(u => new SequenceAppend(u, "i1", at, Settings.InteractionsTopic, 0, NextOffset())).ToArray());
         await SignalAsync(list, at);
     }
 
     private Task SignalAsync(IEnumerable<string> users, DateTimeOffset at) =>
-        ScorerTestHost.SignalAsync(kafka.BootstrapServers, _settings.UsersChangedTopic, users.Select(u => new UserChanged
+        SignalAsync(users.Select(u => new UserChanged
         {
             UserId = u, LastEventId = $"{u}-{at.ToUnixTimeMilliseconds()}", LastItemId = "i1", EventTimestamp = at, EnqueuedAt = DateTimeOffset.UtcNow,
         }));
 
-    private List<T> ReadUntil<T>(string topic, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, Func<IReadOnlyList<T>, bool> done) =>
-        KafkaTestClient.ConsumeValuesOnceCreated(kafka.BootstrapServers, topic, type, done, Patience);
-
-    private List<Recommendation> Recommendations(Func<IReadOnlyList<Recommendation>, bool> done) =>
-        ReadUntil(_settings["Kafka:Topics:Recommendations"], ScorerJsonContext.Default.Recommendation, done);
-
     private List<DeadLetter> DeadLetters(Func<IReadOnlyList<DeadLetter>, bool> done) =>
-        ReadUntil(_settings.DeadLetterTopic, StreamingJsonContext.Default.DeadLetter, done);
+        ReadUntil(Settings.DeadLetterTopic, StreamingJsonContext.Default.DeadLetter, done);
 
     private static bool AllHave(IReadOnlyList<Recommendation> seen, IEnumerable<string> users, DateTimeOffset at)
     {
@@ -88,14 +49,14 @@ public sealed class ScorerHardeningTests(RedisServerFixture redis, KafkaFixture 
     public async Task A_user_whose_stored_sequence_is_malformed_is_dead_lettered_after_the_bounded_attempts_and_everyone_else_is_served()
     {
         await PublishAsync("a", seed: 7);
-        await using var scorer = Scorer(_scratch.Sub("cache"), ("Scoring:MaxBatchAttempts", "2"), ("Scoring:MaxBatchWait", "00:00:00.200"));
+        await using var scorer = Scorer(Scratch.Sub("cache"), ("Scoring:MaxBatchAttempts", "2"), ("Scoring:MaxBatchWait", "00:00:00.200"));
         await scorer.StartAsync();
         await scorer.WaitForModelAsync(Patience);
 
         var good = Enumerable.Range(0, 20).Select(i => $"g{i}").ToArray();
-        await Store.AppendAsync(good.Select(u => new SequenceAppend(u, "i1", T0, _settings.InteractionsTopic, 0, _offset++)).ToArray());
+        await Store.AppendAsync(good.Select(u => new SequenceAppend(u, "i1", T0, Settings.InteractionsTopic, 0, NextOffset())).ToArray());
         // An entry no Ingest would write (no '<ms>:' prefix): reading this user's sequence throws, every time.
-        using (var connection = redis.Connect())
+        using (var connection = Redis.Connect())
             await connection.GetDatabase().ListRightPushAsync(Store.SequenceKey("poison"), "not-an-entry");
         await SignalAsync(good.Take(10).Append("poison").Concat(good.Skip(10)), T0);
 
@@ -121,14 +82,14 @@ public sealed class ScorerHardeningTests(RedisServerFixture redis, KafkaFixture 
     public async Task An_oversize_signal_is_dead_lettered_truncated_with_its_length_and_hash_and_the_stream_goes_on()
     {
         await PublishAsync("a", seed: 7);
-        await using var scorer = Scorer(_scratch.Sub("cache"));
+        await using var scorer = Scorer(Scratch.Sub("cache"));
         await scorer.StartAsync();
         await scorer.WaitForModelAsync(Patience);
 
         // ~880 KB is a legal Kafka message, but base64-embedded in a dead letter it would outgrow the 1 MB limit.
         var huge = new byte[880_000];
         new Random(5).NextBytes(huge);
-        await KafkaTestClient.ProduceAsync(kafka.BootstrapServers, _settings.UsersChangedTopic, [(Encoding.UTF8.GetBytes("junk"), huge)]);
+        await KafkaTestClient.ProduceAsync(Kafka.BootstrapServers, Settings.UsersChangedTopic, [(Encoding.UTF8.GetBytes("junk"), huge)]);
         var users = Enumerable.Range(0, 10).Select(i => $"u{i}").ToArray();
         await IngestAsync(users, T0);
 
@@ -146,7 +107,7 @@ public sealed class ScorerHardeningTests(RedisServerFixture redis, KafkaFixture 
     {
         await PublishAsync("a", seed: 7);
         // deploy/k8s/config.yaml's N = 4096 against the tiny model's 64-neuron SAE.
-        await using var scorer = Scorer(_scratch.Sub("cache"), ("Steering:Neurons", "4096"));
+        await using var scorer = Scorer(Scratch.Sub("cache"), ("Steering:Neurons", "4096"));
         await scorer.StartAsync();
         await scorer.WaitForModelAsync(Patience);
 
@@ -173,13 +134,13 @@ public sealed class ScorerHardeningTests(RedisServerFixture redis, KafkaFixture 
         await IngestAsync(users, T0);
 
         List<Recommendation> first;
-        await using (var a = Scorer(_scratch.Sub("cache-a")))
+        await using (var a = Scorer(Scratch.Sub("cache-a")))
         {
             await a.StartAsync();
             first = Recommendations(seen => AllHave(seen, users, T0));
         }
         // A second consumer group re-scores the same signals (a replay, or a group reset): new batches, same keys.
-        await using (var b = Scorer(_scratch.Sub("cache-b")))
+        await using (var b = Scorer(Scratch.Sub("cache-b")))
         {
             await b.StartAsync();
             static string Instance(Recommendation r) => r.BatchId!.Split('-')[0];
@@ -189,7 +150,7 @@ public sealed class ScorerHardeningTests(RedisServerFixture redis, KafkaFixture 
             Assert.Equal(first.ToDictionary(r => r.UserId, r => r.IdempotencyKey), second.ToDictionary(r => r.UserId, r => r.IdempotencyKey));
         }
 
-        var signals = KafkaTestClient.ConsumeUntil(kafka.BootstrapServers, _settings.UsersChangedTopic, seen => seen.Count >= users.Length, Patience);
+        var signals = KafkaTestClient.ConsumeUntil(Kafka.BootstrapServers, Settings.UsersChangedTopic, seen => seen.Count >= users.Length, Patience);
         foreach (var s in signals)
         {
             var user = Encoding.UTF8.GetString(s.Message.Key!);
@@ -204,14 +165,14 @@ public sealed class ScorerHardeningTests(RedisServerFixture redis, KafkaFixture 
     {
         var a = await PublishAsync("a", seed: 7);
         var b = await PublishAsync("b", seed: 8);
-        using (var connection = redis.Connect())
+        using (var connection = Redis.Connect())
         {
             var bytes = (byte[])(await connection.GetDatabase().HashGetAsync(Keys.Files(b.Version), ModelDirectory.SasRecFile))!;
             bytes[bytes.Length / 2] ^= 0x5A;
             await connection.GetDatabase().HashSetAsync(Keys.Files(b.Version), ModelDirectory.SasRecFile, bytes);
         }
 
-        var cache = _scratch.Sub("cache");
+        var cache = Scratch.Sub("cache");
         await using var scorer = Scorer(cache, ("Scoring:ModelCacheVersions", "1"));
         await scorer.StartAsync();
         await scorer.WaitForModelAsync(Patience);
@@ -249,20 +210,20 @@ public sealed class ScorerHardeningTests(RedisServerFixture redis, KafkaFixture 
     {
         using var services = new ServiceCollection().AddLogging()
             .AddModelRegistry(new ConfigurationBuilder()
-                .AddInMemoryCollection(_settings.Values).AddInMemoryCollection([new("Registry:RetainVersions", "2")]).Build())
+                .AddInMemoryCollection(Settings.Values).AddInMemoryCollection([new("Registry:RetainVersions", "2")]).Build())
             .BuildServiceProvider();
         var registry = services.GetRequiredService<ModelRegistry>();
         var published = new List<ModelVersionInfo>();
         foreach (var seed in new[] { 7, 8, 9, 10 })
         {
-            var dir = _scratch.Sub($"m{seed}");
+            var dir = Scratch.Sub($"m{seed}");
             TinyModelFactory.Create(dir, items: 30, seed: seed);
             published.Add(await registry.PublishAsync(dir));
             await Task.Delay(5); // distinct publish times
         }
 
         Assert.Equal(published.Skip(2).Select(v => v.Version), (await registry.ListAsync()).Select(v => v.Version));
-        using var connection = redis.Connect();
+        using var connection = Redis.Connect();
         foreach (var gone in published.Take(2))
         {
             Assert.False(await connection.GetDatabase().KeyExistsAsync(Keys.Files(gone.Version)));

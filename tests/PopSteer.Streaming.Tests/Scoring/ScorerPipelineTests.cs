@@ -18,48 +18,17 @@ namespace PopSteer.Streaming.Tests.Scoring;
 /// process-wide "PopSteer.Scorer" meters, which a Scorer hosted by a parallel test class would add a second series to.
 /// </summary>
 [Collection(Retraining.RetrainerHostsCollection.Name)]
-public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture kafka)
-    : IClassFixture<RedisServerFixture>, IClassFixture<KafkaFixture>, IAsyncLifetime
+public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture kafka) : ScorerTestBed(redis, kafka)
 {
-    private static readonly DateTimeOffset T0 = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-
-    private readonly ScratchDirectory _scratch = new();
-    private readonly TestSettings _settings = new(kafka.BootstrapServers, redis.ConnectionString);
-    private ServiceProvider _services = null!;
-    private long _offset;
-
-    public Task InitializeAsync()
-    {
-        _services = new ServiceCollection().AddLogging().AddPopSteerStreamingForTests(_settings).BuildServiceProvider();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _services.DisposeAsync();
-        _scratch.Dispose();
-    }
-
-    private ModelRegistry Registry => _services.GetRequiredService<ModelRegistry>();
-    private SequenceStore Store => _services.GetRequiredService<SequenceStore>();
-    private string UsersChanged => _settings.UsersChangedTopic;
-    private string RecommendationsTopic => _settings["Kafka:Topics:Recommendations"];
-
-    private async Task<(string Dir, ModelVersionInfo Info)> PublishTinyModel(string name, int seed)
-    {
-        var dir = _scratch.Sub(name);
-        TinyModelFactory.Create(dir, items: 30, seed: seed);
-        return (dir, await Registry.PublishAsync(dir));
-    }
+    private string UsersChanged => Settings.UsersChangedTopic;
 
     private ScorerTestHost Scorer(params (string Key, string? Value)[] overrides) =>
-        new(_settings, _scratch.Sub("cache-" + Guid.NewGuid().ToString("N")[..6]), overrides.ToDictionary(o => o.Key, o => o.Value));
+        Scorer(Scratch.Sub("cache-" + Guid.NewGuid().ToString("N")[..6]), overrides);
 
     /// <summary>Appends events like Ingest (one offset each) and emits one signal per user with the newest event.</summary>
     private async Task IngestAsync(IReadOnlyList<(string User, string Item, DateTimeOffset At)> events)
     {
-        var appends = events.Select(e => new SequenceAppend(e.User, e.Item, e.At, _settings.InteractionsTopic, 0, _offset++)).ToArray();
+        var appends = events.Select(e => new SequenceAppend(e.User, e.Item, e.At, Settings.InteractionsTopic, 0, NextOffset())).ToArray();
         await Store.AppendAsync(appends);
         var signals = events.GroupBy(e => e.User).Select(g => g.Last()).Select(e => new UserChanged
         {
@@ -71,21 +40,16 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
             AppliedAt = DateTimeOffset.UtcNow,
             Appended = 1,
         });
-        await ScorerHostSignals(signals);
+        await SignalAsync(signals);
     }
 
-    private Task ScorerHostSignals(IEnumerable<UserChanged> signals) => ScorerTestHost.SignalAsync(kafka.BootstrapServers, UsersChanged, signals);
 
     /// <summary>Signals users again without changing their sequences (a new "event time" marks the round).</summary>
     private Task SignalRoundAsync(IEnumerable<string> users, DateTimeOffset marker) =>
-        ScorerHostSignals(users.Select(u => new UserChanged
+        SignalAsync(users.Select(u => new UserChanged
         {
             UserId = u, LastEventId = $"{u}-{marker.ToUnixTimeMilliseconds()}", LastItemId = "-", EventTimestamp = marker, EnqueuedAt = DateTimeOffset.UtcNow,
         }));
-
-    /// <summary>Reads the recommendations topic from the start until <paramref name="done"/>; the topic appears with the first one.</summary>
-    private List<Recommendation> ReadUntil(Func<IReadOnlyList<Recommendation>, bool> done) =>
-        KafkaTestClient.ConsumeValuesOnceCreated(kafka.BootstrapServers, RecommendationsTopic, ScorerJsonContext.Default.Recommendation, done, Patience);
 
     private static bool AllHave(IReadOnlyList<Recommendation> seen, IEnumerable<string> users, DateTimeOffset marker)
     {
@@ -103,7 +67,7 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
     [Fact]
     public async Task Every_users_last_recommendation_reflects_their_last_event_and_carries_the_current_version_and_alpha()
     {
-        var (dir, info) = await PublishTinyModel("a", seed: 7);
+        var (dir, info) = await PublishTinyModelAsync("a", seed: 7);
         using var model = PopSteerModel.Load(dir);
         var known = model.Items.ExternalIds;
         var random = new Random(11);
@@ -126,7 +90,7 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
         foreach (var chunk in log.Chunk(100)) await IngestAsync(chunk);
 
         var last = log.GroupBy(e => e.User).ToDictionary(g => g.Key, g => g.Last().At);
-        var recs = ReadUntil(seen =>
+        var recs = Recommendations(seen =>
         {
             var newest = seen.GroupBy(r => r.UserId).ToDictionary(g => g.Key, g => g.Max(r => r.EventTimestamp));
             return last.All(kv => newest.TryGetValue(kv.Key, out var t) && t == kv.Value);
@@ -158,13 +122,13 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
     [Fact]
     public async Task Alpha_changed_live_applies_to_later_batches_and_an_invalid_value_leaves_the_last_good_one()
     {
-        var (dir, info) = await PublishTinyModel("a", seed: 7);
+        var (dir, info) = await PublishTinyModelAsync("a", seed: 7);
         using var model = PopSteerModel.Load(dir);
         var random = new Random(5);
         var users = Enumerable.Range(0, 40).Select(i => $"u{i}").ToArray();
         var known = model.Items.ExternalIds;
         var history = users.SelectMany(u => Enumerable.Range(0, 6).Select(j => (u, known[random.Next(known.Count)], T0.AddMinutes(j)))).ToArray();
-        await Store.AppendAsync(history.Select(e => new SequenceAppend(e.u, e.Item2, e.Item3, _settings.InteractionsTopic, 0, _offset++)).ToArray());
+        await Store.AppendAsync(history.Select(e => new SequenceAppend(e.u, e.Item2, e.Item3, Settings.InteractionsTopic, 0, NextOffset())).ToArray());
 
         await using var scorer = Scorer(("Steering:Alpha", "0"));
         await scorer.StartAsync();
@@ -174,7 +138,7 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
         {
             var marker = T0.AddDays(n);
             await SignalRoundAsync(users, marker);
-            return ReadUntil(seen => AllHave(seen, users, marker)).Where(r => r.EventTimestamp == marker)
+            return Recommendations(seen => AllHave(seen, users, marker)).Where(r => r.EventTimestamp == marker)
                 .GroupBy(r => r.UserId).ToDictionary(g => g.Key, g => g.Last());
         }
 
@@ -208,7 +172,7 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
     [Fact]
     public async Task A_model_published_mid_stream_is_swapped_in_between_batches_and_a_tampered_version_is_refused()
     {
-        var (_, a) = await PublishTinyModel("a", seed: 7);
+        var (_, a) = await PublishTinyModelAsync("a", seed: 7);
         await using var scorer = Scorer();
         await scorer.StartAsync();
         await scorer.WaitForModelAsync(Patience);
@@ -229,23 +193,23 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
             }
         });
 
-        ReadUntil(seen => seen.Count(r => r.ModelVersion == a.Version) >= 200);
-        var (_, b) = await PublishTinyModel("b", seed: 8);
+        Recommendations(seen => seen.Count(r => r.ModelVersion == a.Version) >= 200);
+        var (_, b) = await PublishTinyModelAsync("b", seed: 8);
         Assert.NotEqual(a.Version, b.Version);
-        ReadUntil(seen => seen.Any(r => r.ModelVersion == b.Version));
+        Recommendations(seen => seen.Any(r => r.ModelVersion == b.Version));
 
         // A version whose stored weights were damaged: made current quietly (announced on another topic), tampered,
         // then announced for real by a rollback onto it.
-        var quiet = new TestSettings(kafka.BootstrapServers, redis.ConnectionString);
-        foreach (var (k, v) in _settings.Values) quiet.Values[k] = v;
+        var quiet = new TestSettings(Kafka.BootstrapServers, Redis.ConnectionString);
+        foreach (var (k, v) in Settings.Values) quiet.Values[k] = v;
         quiet["Kafka:Topics:Models"] = KafkaFixture.UniqueTopic("quiet-models");
         await using (var quietServices = new ServiceCollection().AddLogging().AddModelRegistry(quiet.Build()).BuildServiceProvider())
         {
-            var cDir = _scratch.Sub("c");
+            var cDir = Scratch.Sub("c");
             TinyModelFactory.Create(cDir, items: 30, seed: 9);
             var c = await quietServices.GetRequiredService<ModelRegistry>().PublishAsync(cDir);
-            using var connection = redis.Connect();
-            var keys = new RegistryKeys(_settings["Redis:KeyPrefix"]);
+            using var connection = Redis.Connect();
+            var keys = new RegistryKeys(Settings["Redis:KeyPrefix"]);
             var bytes = (byte[])(await connection.GetDatabase().HashGetAsync(keys.Files(c.Version), ModelDirectory.SasRecFile))!;
             bytes[bytes.Length / 2] ^= 0x5A;
             await connection.GetDatabase().HashSetAsync(keys.Files(c.Version), ModelDirectory.SasRecFile, bytes);
@@ -260,7 +224,7 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
         await stream;
         var final = T0.AddDays(2);
         await SignalRoundAsync(users, final);
-        var recs = ReadUntil(seen => AllHave(seen, users, final));
+        var recs = Recommendations(seen => AllHave(seen, users, final));
 
         // No batch mixes versions, and versions change once, from A to B, in batch order.
         var batches = recs.GroupBy(r => r.BatchId!).Select(g => (Number: long.Parse(g.Key.Split('-')[1]), Versions: g.Select(r => r.ModelVersion).Distinct().ToArray()))
@@ -281,24 +245,24 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
     [Fact]
     public async Task Graceful_shutdown_finishes_the_batch_in_hand_so_published_and_committed_signals_match_exactly()
     {
-        await PublishTinyModel("a", seed: 7);
+        await PublishTinyModelAsync("a", seed: 7);
         // One signal per distinct user: every committed signal must have exactly one published recommendation.
         const int signals = 5000;
         var users = Enumerable.Range(0, signals).Select(i => $"g{i}").ToArray();
-        await Store.AppendAsync(users.Select(u => new SequenceAppend(u, "i1", T0, _settings.InteractionsTopic, 0, _offset++)).ToArray());
+        await Store.AppendAsync(users.Select(u => new SequenceAppend(u, "i1", T0, Settings.InteractionsTopic, 0, NextOffset())).ToArray());
         await SignalRoundAsync(users, T0);
         var group = $"scorer-{Guid.NewGuid():N}";
 
         await using (var scorer = Scorer(("Scoring:GroupId", group), ("Scoring:MaxBatchSize", "8")))
         {
             await scorer.StartAsync();
-            ReadUntil(seen => seen.Count >= 200);
+            Recommendations(seen => seen.Count >= 200);
             await scorer.StopAsync(); // mid-stream: thousands of signals are still waiting
         }
 
         using var reader = new Confluent.Kafka.ConsumerBuilder<byte[], byte[]>(new Confluent.Kafka.ConsumerConfig
         {
-            BootstrapServers = kafka.BootstrapServers,
+            BootstrapServers = Kafka.BootstrapServers,
             GroupId = group,
             EnableAutoCommit = false,
         }).Build();
@@ -317,13 +281,13 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
     [Fact]
     public async Task The_prometheus_endpoint_serves_the_scorers_meters_with_the_model_version_and_served_popularity()
     {
-        var (_, info) = await PublishTinyModel("a", seed: 7);
+        var (_, info) = await PublishTinyModelAsync("a", seed: 7);
         var users = Enumerable.Range(0, 30).Select(i => $"m{i}").ToArray();
         var port = FreePort.Next();
         await using var scorer = Scorer(("Metrics:Port", port.ToString()), ("Steering:Alpha", "0.5"));
         await scorer.StartAsync();
         await IngestAsync(users.Select((u, i) => (u, $"i{1 + i % 20}", T0.AddSeconds(i))).ToArray());
-        ReadUntil(seen => seen.Count >= users.Length);
+        Recommendations(seen => seen.Count >= users.Length);
 
         using var http = new HttpClient();
         string text = "";
@@ -355,15 +319,15 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
     [Fact]
     public async Task Signals_arriving_while_redis_is_down_are_not_committed_and_are_all_scored_once_it_is_back()
     {
-        await PublishTinyModel("a", seed: 7);
+        await PublishTinyModelAsync("a", seed: 7);
         var users = Enumerable.Range(0, 50).Select(i => $"r{i}").ToArray();
         await IngestAsync(users.Select((u, i) => (u, $"i{1 + i % 25}", T0.AddSeconds(i))).ToArray());
         await using var scorer = Scorer();
         await scorer.StartAsync();
         await SignalRoundAsync(users, T0.AddDays(1));
-        ReadUntil(seen => AllHave(seen, users, T0.AddDays(1)));
+        Recommendations(seen => AllHave(seen, users, T0.AddDays(1)));
 
-        redis.Stop();
+        Redis.Stop();
         try
         {
             var during = T0.AddDays(2);
@@ -371,15 +335,15 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
             var deadline = DateTime.UtcNow + Patience;
             while (scorer.Counter("popsteer.scorer.batches_failed") == 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
             Assert.True(scorer.Counter("popsteer.scorer.batches_failed") > 0, "a batch should fail while Redis is down");
-            Assert.DoesNotContain(ReadUntil(seen => AllHave(seen, users, T0.AddDays(1))), r => r.EventTimestamp == during);
+            Assert.DoesNotContain(Recommendations(seen => AllHave(seen, users, T0.AddDays(1))), r => r.EventTimestamp == during);
         }
         finally
         {
-            redis.Start(); // same port, empty (no persistence): the Scorer reconnects by itself
+            Redis.Start(); // same port, empty (no persistence): the Scorer reconnects by itself
         }
 
         // The rewound batch is consumed again: every signal sent during the outage gets its recommendation.
-        var recs = ReadUntil(seen => AllHave(seen, users, T0.AddDays(2)));
+        var recs = Recommendations(seen => AllHave(seen, users, T0.AddDays(2)));
         Assert.All(users, u => Assert.Contains(recs, r => r.UserId == u && r.EventTimestamp == T0.AddDays(2)));
     }
 }
