@@ -47,9 +47,34 @@ internal static class DriftBench
         // The live stream on a clock of one event per second: the Retrainer's decay in events, as the demo's replay.
         var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
         var counts = new DecayedCounts(TimeSpan.FromSeconds(halfLifeEvents), start);
-        for (int i = 0; i < refitAt; i++) counts.Add(stream[i].ItemId, start.AddSeconds(i));
-        var snapshot = new PopularitySnapshot(counts.CountsAt(), counts.Latest, refitAt, refitAt);
-        var drift = DriftDetector.Compare(baseManifest.Version, snapshot.Counts, ModelDirectory.LoadItems(baseManifest), ModelDirectory.LoadGroups(modelDirectory, baseManifest));
+        // --trace N: the drift numbers every N events from the drift on, to see when each trigger would fire.
+        int trace = opts.Int("trace", 0);
+        var servingItems = ModelDirectory.LoadItems(baseManifest);
+        var servingGroups = ModelDirectory.LoadGroups(modelDirectory, baseManifest);
+        for (int i = 0; i < (trace > 0 ? stream.Count : refitAt); i++)
+        {
+            counts.Add(stream[i].ItemId, start.AddSeconds(i));
+            if (trace > 0 && i >= driftAt && (i - driftAt) % trace == 0)
+            {
+                var d = DriftDetector.Compare(baseManifest.Version, counts.CountsAt(), servingItems, servingGroups);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  event {i:N0} ({i - driftAt:N0} after the drift): JS {d.JsDivergence:0.000} bits, head overlap {d.HeadOverlap:0.00}, unknown share {d.UnknownShare:0.000}"));
+            }
+        }
+        if (trace > 0) return 0;
+        var liveCounts = counts.CountsAt();
+        // Cost per new item (--extra-new-items N): N more unknown items with just enough live weight to enter. They are
+        // in no sequence, so they teach nothing, but they cost what any item does: a row of the item table (and its
+        // gradient and Adam moments) and a column of the output layer's logits at every training step.
+        int extraNewItems = opts.Int("extra-new-items", 0);
+        if (extraNewItems > 0)
+        {
+            var grown = new Dictionary<string, double>(liveCounts, StringComparer.Ordinal);
+            for (int k = 0; k < extraNewItems; k++) grown[$"cost-new-{k}"] = opts.Double("new-item-min-count", 5);
+            liveCounts = grown;
+        }
+        var snapshot = new PopularitySnapshot(liveCounts, counts.Latest, refitAt, refitAt);
+        var drift = DriftDetector.Compare(baseManifest.Version, snapshot.Counts, servingItems, servingGroups);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"at the refit point: JS {drift.JsDivergence:0.0000} bits, head overlap {drift.HeadOverlap:0.00}, unknown-item share {drift.UnknownShare:0.000}"));
 
@@ -67,15 +92,24 @@ internal static class DriftBench
         var chosen = opts.Get("variants", "b,c,d").Split(',');
         foreach (var (name, options) in variants.Where(v => chosen.Contains(v.Name[1].ToString())))
         {
+            GC.Collect();
+            var memory = PeakMemory.Start();
+            long allocated = GC.GetTotalAllocatedBytes();
             var clock = Stopwatch.StartNew();
             var refitter = new ModelRefitter(Options.Create(options), NullLogger<ModelRefitter>.Instance);
-            var result = refitter.Refit(modelDirectory, Path.Combine(work, "refits", $"{baseManifest.Version}-{name[1]}-r{refitAt}-h{halfLifeEvents}"), snapshot, drift, sequences, steering);
+            var result = refitter.Refit(modelDirectory, Path.Combine(work, "refits", $"{baseManifest.Version}-{name[1]}-r{refitAt}-h{halfLifeEvents}-x{extraNewItems}"), snapshot, drift, sequences, steering);
             var v = result.Validation;
+            var m = result.Directory is null ? new Dictionary<string, double>() : ModelDirectory.Verify(result.Directory).Metrics;
+            double Metric(string key) => m.TryGetValue(key, out var x) ? x : double.NaN;
             string note = v is null ? string.Join("; ", result.Problems) : string.Create(CultureInfo.InvariantCulture,
-                $"refit {clock.Elapsed.TotalSeconds:0} s, +{ModelDirectory.Verify(result.Directory!).Metrics.GetValueOrDefault("retrain.new_items"):0} items; validation FVU {v.Fvu:0.000} (serving {v.ServingFvu:0.000}), NDCG@10 {v.PopSteer.Ndcg:0.0000} vs serving {v.Serving.Ndcg:0.0000}");
+                $"refit {clock.Elapsed.TotalSeconds:0.0} s (SASRec {Metric("retrain.sasrec.seconds"):0.0} s over {Metric("retrain.sasrec.epochs"):0} epochs, SAE {Metric("retrain.sae.seconds"):0.0} s, " +
+                $"analysis {Metric("retrain.analysis.seconds"):0.0} s, validation {Metric("retrain.validation.seconds"):0.0} s), +{Metric("retrain.new_items"):0} items; " +
+                $"{memory.Describe()}, managed allocations {(GC.GetTotalAllocatedBytes() - allocated) / 1048576.0:0} MiB; " +
+                $"validation FVU {v.Fvu:0.000} (serving {v.ServingFvu:0.000}), NDCG@10 {v.PopSteer.Ndcg:0.0000} vs serving {v.Serving.Ndcg:0.0000}");
             Console.WriteLine($"{name}: {note}");
             if (result.Directory is not null) models.Add((name, result.Directory, note));
         }
+        if (opts.Flag("no-lists")) return 0;
 
         // Tail = the popularity users show: the training data's before the drift, the drifted stream's after it.
         var catalogue = new ItemVocabulary(baseManifest.Items.Concat(plan.NewItems.Where(i => !baseManifest.Items.Contains(i))));
@@ -127,7 +161,17 @@ internal static class DriftBench
     {
         var data = SequenceDataset.FromInteractions(train);
         int epochs = opts.Int("epochs", 20), saeEpochs = opts.Int("sae-epochs", 10);
-        var directory = Path.Combine(work, "models", $"{data.Fingerprint[..16]}-e{epochs}-s{saeEpochs}-seed{seed}");
+        var defaults = new FitOptions();
+        var fit = defaults with
+        {
+            Seed = seed,
+            SasRec = defaults.SasRec with { MaxEpochs = epochs },
+            Sae = defaults.Sae with { MaxEpochs = saeEpochs },
+            AnalysisPrefixes = 20_000,
+        };
+        // The whole recipe is in the key (as the demo's cache): a model fitted with other defaults is not reused.
+        var recipe = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(fit.ToString())))[..8].ToLowerInvariant();
+        var directory = Path.Combine(work, "models", $"{data.Fingerprint[..16]}-e{epochs}-s{saeEpochs}-seed{seed}-{recipe}");
         try
         {
             if (ModelDirectory.Verify(directory).Analysis is not null) return directory;
@@ -136,15 +180,8 @@ internal static class DriftBench
         {
             // Not fitted yet.
         }
-        var defaults = new FitOptions();
         var clock = Stopwatch.StartNew();
-        PopSteerFitter.Fit(data, directory, defaults with
-        {
-            Seed = seed,
-            SasRec = defaults.SasRec with { MaxEpochs = epochs },
-            Sae = defaults.Sae with { MaxEpochs = saeEpochs },
-            AnalysisPrefixes = 20_000,
-        });
+        PopSteerFitter.Fit(data, directory, fit);
         Console.WriteLine($"fitted {directory} in {clock.Elapsed.TotalSeconds:0} s");
         return directory;
     }
@@ -202,17 +239,21 @@ internal static class DriftBench
         }
         var served = Score(model, model.Recommend(histories, ScoringMethod.PopSteer, model.PlanFor(steering.Alpha, neurons), 10), targets, cases.Count, reference, catalogue);
         var unsteered = Score(model, model.Recommend(histories, ScoringMethod.SasRec, null, 10), targets, cases.Count, reference, catalogue);
+        // Steering's lift, paired by user (the same history steered and not): mean and 2 standard errors.
+        var lift = served.Tails.Zip(unsteered.Tails, (a, b) => a - b).ToArray();
+        double mean = lift.Length == 0 ? double.NaN : lift.Average();
+        double se = lift.Length < 2 ? double.NaN : Math.Sqrt(lift.Sum(d => (d - mean) * (d - mean)) / (lift.Length - 1) / lift.Length);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{label,-40} {cases.Count,6}  {served.Tail,12:0.000} / {unsteered.Tail:0.000}  {served.Gini,12:0.000} / {unsteered.Gini:0.000}  {served.Ndcg,18:0.0000} / {unsteered.Ndcg:0.0000}"));
+            $"{label,-40} {cases.Count,6}  {served.Tail,12:0.000} / {unsteered.Tail:0.000} (lift {mean:+0.000;-0.000} +- {2 * se:0.000})  {served.Gini,12:0.000} / {unsteered.Gini:0.000}  {served.Ndcg,18:0.0000} / {unsteered.Ndcg:0.0000}"));
     }
 
     /// <summary>Lists in the catalogue's ids, then the one metrics path (<see cref="RankingEvaluator"/>); users without a list are misses.</summary>
-    private static (double Tail, double Gini, double Ndcg) Score(PopSteerModel model, RankedItem[][] lists, List<string> targets, int users, PopularityGroups reference, ItemVocabulary catalogue)
+    private static (double Tail, double[] Tails, double Gini, double Ndcg) Score(PopSteerModel model, RankedItem[][] lists, List<string> targets, int users, PopularityGroups reference, ItemVocabulary catalogue)
     {
         int Id(string item) => catalogue.TryGetInternal(item, out var id) ? id : 0;
         var mapped = lists.Select(l => l.Select(r => Id(model.Items.ToExternal(r.Item))).Where(i => i > 0).ToArray()).ToArray();
         var m = RankingEvaluator.Evaluate(mapped, targets.Select(Id).ToArray(), reference);
-        double tail = mapped.Length == 0 ? double.NaN : mapped.Average(l => l.Count(i => reference[i] == PopularityGroup.Tail) / (double)Math.Max(1, l.Length));
-        return (tail, m.Gini, m.Ndcg * lists.Length / Math.Max(1, users));
+        var tails = mapped.Select(l => l.Count(i => reference[i] == PopularityGroup.Tail) / (double)Math.Max(1, l.Length)).ToArray();
+        return (tails.Length == 0 ? double.NaN : tails.Average(), tails, m.Gini, m.Ndcg * lists.Length / Math.Max(1, users));
     }
 }

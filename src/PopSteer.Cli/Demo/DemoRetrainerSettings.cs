@@ -14,12 +14,16 @@ internal static class DemoRetrainerSettings
         yield return new("Retrainer:WorkDirectory", Path.Combine(options.WorkDirectory, "retrainer"));
         yield return new("Retrainer:CheckInterval", "00:00:02");
         yield return new("Retrainer:CheckpointInterval", "00:00:01");
-        // The replay stamps events with its own clock: a half-life of seconds follows the live stream.
-        yield return new("Retrainer:PopularityHalfLife", "00:00:20");
+        // The replay stamps events with its own clock: a half-life of 2,000 replayed events follows the live stream
+        // (the drift bench's --half-life-events; at 50 events/s, 40 s). Full speed (rate 0) spaces events 1 ms apart.
+        double eventsPerSecond = options.Rate > 0 ? options.Rate : 1000;
+        yield return new("Retrainer:PopularityHalfLife", TimeSpan.FromSeconds(2000 / eventsPerSecond).ToString("c", CultureInfo.InvariantCulture));
         yield return new("Retrainer:MinEventsBetweenRefits", S(Math.Max(500, options.Rate * 15)));
         yield return new("Retrainer:DriftThreshold", "0.1");
         yield return new("Retrainer:MinHeadOverlap", "0");
-        yield return new("Retrainer:NewItemsShare", "0.02");
+        // The Retrainer's own default. Measured (docs/retrainer.md): at 0.02-0.03 the refit starts while the live counts
+        // are still the old popularity and its lift is below the stale model's; at ~0.07 the warm start wins it back.
+        yield return new("Retrainer:NewItemsShare", "0.06");
         yield return new("Retrainer:SasRecEpochs", "3");
         yield return new("Retrainer:SasRecTimeBudget", "00:01:00");
         yield return new("Retrainer:SaeEpochs", "3");

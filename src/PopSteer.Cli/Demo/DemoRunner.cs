@@ -439,8 +439,32 @@ internal sealed class DemoRunner(DemoOptions options)
         }
         AnsiConsole.Write(table);
         Say("  Tail share and Gini are measured against the popularity users show: the training data's before the drift, the drifted stream's after it.");
+        Say("  Per sampled list, served minus shadow (mean +- 2 standard errors; lists of one user are correlated, so the true error is larger):");
+        foreach (var phase in outcome.Phases)
+            Say(string.Create(CultureInfo.InvariantCulture, $"    {phase.Phase}, alpha {phase.Alpha:0.##}: ") + Differences(phase));
         Say("Stopped the workers, the embedded broker and redis-server.");
     }
+
+    /// <summary>Below this many sampled lists a row's differences are not read (one run, correlated lists).</summary>
+    internal const int FewestReadableLists = 200;
+
+    private static string Differences(PhaseStatistics phase)
+    {
+        static string D(PairedDifference d, string what, string format) => d.Count == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
+            $"{what} {d.Mean.ToString("+" + format + ";-" + format, CultureInfo.InvariantCulture)} +- {(2 * d.StandardError).ToString(format, CultureInfo.InvariantCulture)} ({(d.BeyondNoise ? "beyond noise" : "within noise")})");
+        var parts = new[]
+        {
+            D(phase.TailLift, "tail share vs unsteered", "0.000"),
+            D(phase.TailVsStale, "tail share vs stale", "0.000"),
+            D(phase.NdcgVsStale, "NDCG@10 vs stale", "0.0000"),
+        }.Where(p => p.Length > 0);
+        long lists = phase.TailLift.Count;
+        string text = string.Join("; ", parts);
+        return lists < FewestReadableLists
+            ? $"only {lists:N0} sampled lists, too few to read{(text.Length == 0 ? "" : $" ({text})")}"
+            : $"{lists:N0} lists: {text}";
+    }
+
 
     private static void Say(string line) => Console.WriteLine(line);
 

@@ -14,6 +14,7 @@ internal sealed class PhaseStatistics(string phase, double alpha, PopularityGrou
 {
     private readonly LongHistogram _latency = new(3_600_000_000L, 3);
     private readonly Lock _gate = new();
+    private readonly PopularityGroups _groups = groups;
 
     public string Phase { get; } = phase;
     public double Alpha { get; } = alpha;
@@ -25,6 +26,13 @@ internal sealed class PhaseStatistics(string phase, double alpha, PopularityGrou
     public RunningMean NdcgServed { get; } = new();
     public RunningMean NdcgShadow { get; } = new();
     public RunningMean NdcgStale { get; } = new();
+    /// <summary>Per sampled list: served minus unsteered tail share (steering's lift), served minus stale, NDCG served minus stale.</summary>
+    public PairedDifference TailLift { get; } = new();
+    public PairedDifference TailVsStale { get; } = new();
+    public PairedDifference NdcgVsStale { get; } = new();
+
+    /// <summary>Share of a list's slots that are tail items in this phase's groups (0 for an empty list).</summary>
+    public double TailShareOf(int[] list) => list.Length == 0 ? 0 : list.Count(i => _groups[i] == PopularityGroup.Tail) / (double)list.Length;
 
     /// <summary>The Scorer's own sliding window of served lists (tail share, Gini@K), so the demo measures the same way.</summary>
     public static ServedExposureWindow Window(PopularityGroups groups, int capacity)

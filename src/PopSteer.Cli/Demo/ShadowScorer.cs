@@ -56,13 +56,18 @@ internal sealed class ShadowScorer(SequenceStore sequences, DriftReference refer
                     if (shadows[i] is not { } shadow) continue;
                     b.Phase.SampleServed.Add(b.Served);
                     b.Phase.SampleShadow.Add(shadow);
+                    double servedNdcg = reference.Ndcg(b.Served, b.Next);
                     b.Phase.NdcgShadow.Add(reference.Ndcg(shadow, b.Next));
+                    b.Phase.TailLift.Add(b.Phase.TailShareOf(b.Served), b.Phase.TailShareOf(shadow));
                     b.LiveSample.Add(b.Served);
                     b.LiveShadow.Add(shadow);
                     if (stales?[i] is { } old)
                     {
                         b.Phase.SampleStale.Add(old);
-                        b.Phase.NdcgStale.Add(reference.Ndcg(old, b.Next));
+                        double staleNdcg = reference.Ndcg(old, b.Next);
+                        b.Phase.NdcgStale.Add(staleNdcg);
+                        b.Phase.TailVsStale.Add(b.Phase.TailShareOf(b.Served), b.Phase.TailShareOf(old));
+                        b.Phase.NdcgVsStale.Add(servedNdcg, staleNdcg);
                         b.LiveStale.Add(old);
                     }
                 }
