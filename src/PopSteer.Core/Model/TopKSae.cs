@@ -44,6 +44,22 @@ public sealed class TopKSae : Module<Tensor, Tensor>
         return nn.functional.linear(centred, encoder_weight, encoder_bias);
     }
 
+    /// <summary>
+    /// z at given latents only: x [B, d] and latent indices [B, n] -> [B, n], each entry W_enc[j] . (x - b_dec) + b_enc[j].
+    /// Training's TopK passes gradient back to those entries of the dense z alone, so computing them from the gathered
+    /// rows gives W_enc, b_enc and b_dec the same gradients without the dense backward (two [B, h] x d matmuls).
+    /// </summary>
+    public Tensor PreActivationAt(Tensor x, Tensor indices)
+    {
+        using var scope = NewDisposeScope();
+        long b = indices.shape[0], n = indices.shape[1];
+        var flat = indices.reshape(-1);
+        var rows = encoder_weight.index_select(0, flat).view(b, n, Config.InputDim);
+        var centred = x.sub(decoder_bias).unsqueeze(2);
+        var z = rows.bmm(centred).squeeze(2).add(encoder_bias.index_select(0, flat).view(b, n), Scalars.One);
+        return z.MoveToOuterDisposeScope();
+    }
+
     /// <summary>TopK_k(ReLU(z)) as (values, latent indices), each [B, k]. ReLU after TopK picks the same set.</summary>
     public (Tensor Values, Tensor Indices) Sparsify(Tensor z)
     {

@@ -46,7 +46,7 @@ public static class IncrementalSasRecTrainer
     {
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bounded.CancelAfter(budget);
-        var result = SasRecTrainer.Train(model, split, options, device, progress, bounded.Token);
+        var result = SasRecTrainer.Train(model, split, options, device, progress, cancellationToken: bounded.Token);
         cancellationToken.ThrowIfCancellationRequested();
         return result;
     }

@@ -53,7 +53,7 @@ public static class PopSteerFitter
             MaxLength = options.MaxLength, Dropout = options.Dropout, AttentionDropout = options.Dropout, LayerNormEps = options.LayerNormEps,
         });
         clock.Restart();
-        var result = SasRecTrainer.Train(sasRec, split, options.SasRec with { Seed = options.Seed, WindowStride = options.WindowStride }, device, progress, cancellationToken);
+        var result = SasRecTrainer.Train(sasRec, split, options.SasRec with { Seed = options.Seed, WindowStride = options.WindowStride }, device, progress, cancellationToken: cancellationToken);
         times["sasrec"] = clock.Elapsed;
         // Stopped before the first epoch ended: there is no model to keep (and no metric a manifest could hold).
         if (result.EpochsRun == 0) return new FitReport(directory, "") { SasRec = result, StageTimes = times, Cancelled = true };
@@ -118,7 +118,7 @@ public static class PopSteerFitter
             NormaliseInputs = options.Sae.NormaliseInputs && !resumed,
             UnitNormDecoder = options.Sae.UnitNormDecoder && !resumed,
         };
-        var result = SaeTrainer.Train(sae, trainVectors, validVectors, saeOptions, device, progress, cancellationToken);
+        var result = SaeTrainer.Train(sae, trainVectors, validVectors, saeOptions, device, progress, cancellationToken: cancellationToken);
         times["sae"] = clock.Elapsed;
 
         foreach (var k in manifest.Metrics.Keys.Where(k => k.StartsWith("sae.", StringComparison.Ordinal) || k.StartsWith("analyze.", StringComparison.Ordinal)).ToList())
@@ -156,7 +156,7 @@ public static class PopSteerFitter
         NeuronStats stats;
         try
         {
-            stats = NeuronAnalyzer.Analyze(sasRec, sae, split.TrainSequences, groups, settings, device, progress, cancellationToken);
+            stats = NeuronAnalyzer.Analyze(sasRec, sae, split.TrainSequences, groups, settings, device, progress, cancellationToken: cancellationToken);
         }
         catch (OperationCanceledException)
         {

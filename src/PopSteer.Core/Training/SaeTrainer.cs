@@ -13,7 +13,7 @@ namespace PopSteer.Core.Training;
 public static class SaeTrainer
 {
     public static TrainingResult Train(TopKSae sae, Tensor trainVectors, Tensor validVectors, SaeTrainingOptions options, Device? device = null,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<TrainingProgress>? progress = null, TrainingProfile? profile = null, CancellationToken cancellationToken = default)
     {
         options.Validate();
         device ??= CPU;
@@ -63,18 +63,28 @@ public static class SaeTrainer
                     if (cancellationToken.IsCancellationRequested) { cancelled = true; break; }
                     long end = Math.Min(count, start + options.BatchSize);
                     if (end - start < 2) break; // a one-row batch has no variance to normalise by
-                    using var scope = NewDisposeScope();
-                    var x = trainVectors.index_select(0, perm.slice(0, start, end, 1)).to(device);
-                    var loss = Loss(sae, x, dead, options.AuxWeight, fired);
-                    if (scheduled) lr = schedule.Apply(optimizer, step);
-                    step++;
-                    optimizer.zero_grad();
-                    loss.backward();
-                    if (options.UnitNormDecoder) sae.ProjectDecoderGradient();
-                    optimizer.step();
-                    if (options.UnitNormDecoder) sae.NormaliseDecoderRows();
-                    lossSum += loss.item<float>();
-                    batches++;
+                    profile?.StartStep();
+                    using (NewDisposeScope())
+                    {
+                        var x = trainVectors.index_select(0, perm.slice(0, start, end, 1)).to(device);
+                        profile?.Lap("batch gather");
+                        var loss = Loss(sae, x, dead, options.AuxWeight, fired, profile);
+                        if (scheduled) lr = schedule.Apply(optimizer, step);
+                        step++;
+                        optimizer.zero_grad();
+                        profile?.Lap(OptimizerPart);
+                        loss.backward();
+                        profile?.Lap("backward");
+                        if (options.UnitNormDecoder) sae.ProjectDecoderGradient();
+                        profile?.Lap("unit-norm decoder (gradient projection + row renormalisation)");
+                        optimizer.step();
+                        profile?.Lap(OptimizerPart);
+                        if (options.UnitNormDecoder) sae.NormaliseDecoderRows();
+                        profile?.Lap("unit-norm decoder (gradient projection + row renormalisation)");
+                        lossSum += loss.item<float>();
+                        batches++;
+                    }
+                    profile?.Lap("loss read-back + tensor disposal");
                 }
                 if (cancelled) break;
                 epoch++;
@@ -120,6 +130,8 @@ public static class SaeTrainer
         return new TrainingResult(epoch, bestEpoch, double.IsPositiveInfinity(bestFvu) ? double.NaN : bestFvu, lastLoss, cancelled, clock.Elapsed) { History = history, InputScale = inputScale };
     }
 
+    private const string OptimizerPart = "optimizer (zero_grad + Adam step)";
+
     /// <summary>sqrt(mean over rows of ||x - mean(x)||^2 / d): 1 when every dimension has unit variance on average.</summary>
     public static double InputScale(Tensor x)
     {
@@ -132,34 +144,54 @@ public static class SaeTrainer
     /// FVU + auxWeight * L_aux for one batch; marks the latents that fired in <paramref name="fired"/>.
     /// <paramref name="deadLatents"/> holds the indices of the dead latents (empty: no auxiliary loss). Only their
     /// columns of z are ranked, which picks the same top k_aux as masking the rest to zero, at a fraction of the cost.
+    /// <para>
+    /// The dense z only chooses the latents (no gradient); the chosen entries are then recomputed from their rows of
+    /// W_enc (<see cref="TopKSae.PreActivationAt"/>), so the backward touches B x (k + k_aux) entries instead of the
+    /// dense [B, h] matrix: the same loss and gradients as TopK over a differentiable dense z
+    /// (<see cref="Testing.ReferenceTraining.SaeLoss"/>), without its two backward matmuls.
+    /// </para>
     /// </summary>
-    public static Tensor Loss(TopKSae sae, Tensor x, Tensor deadLatents, double auxWeight, Tensor? fired = null)
+    public static Tensor Loss(TopKSae sae, Tensor x, Tensor deadLatents, double auxWeight, Tensor? fired = null, TrainingProfile? profile = null)
     {
         using var scope = NewDisposeScope();
-        var z = sae.PreActivation(x);
-        var (values, indices) = sae.Sparsify(z);
+        long deadCount = deadLatents.shape[0];
+        bool aux = deadCount > 0 && auxWeight != 0;
+        int kAux = (int)Math.Min(sae.Config.KAux, deadCount);
+        Tensor indices, auxIndices = null!;
+        using (no_grad())
+        {
+            var z = sae.PreActivation(x);
+            profile?.Lap("forward: encoder (no gradient)");
+            indices = z.topk(sae.Config.K, dim: 1).indexes;
+            // ReLU before TopK only reorders ties at zero, whose values and gradients are zero either way.
+            if (aux) auxIndices = deadLatents.index_select(0, z.index_select(1, deadLatents).topk(kAux, dim: 1).indexes.reshape(-1)).view(-1, kAux);
+            profile?.Lap("forward: top-k");
+        }
+        var values = sae.PreActivationAt(x, indices).relu();
+        profile?.Lap("forward: chosen latents' pre-activations");
         var xHat = sae.Decode(values, indices);
         var totalVariance = x.sub(x.mean([0], keepdim: true)).square().sum();
         var fvu = xHat.sub(x).square().sum().div(totalVariance);
+        profile?.Lap("forward: decode + FVU");
         if (fired is not null)
         {
             using var _ = no_grad();
             var active = indices.masked_select(values.gt(Scalars.Zero)); // a kept-alive scalar: see Scalars
             fired.index_fill_(0, active, Scalars.True);
+            profile?.Lap("forward: fired latents");
         }
-        long deadCount = deadLatents.shape[0];
-        if (deadCount == 0 || auxWeight == 0) return fvu.MoveToOuterDisposeScope();
+        if (!aux) return fvu.MoveToOuterDisposeScope();
 
         // e = x - x_hat, detached: L_aux teaches dead latents to explain what the live ones missed, not to move x_hat.
         var residual = x.sub(xHat).detach();
-        int kAux = (int)Math.Min(sae.Config.KAux, deadCount);
-        var (auxValues, auxPositions) = z.index_select(1, deadLatents).relu().topk(kAux, dim: 1);
-        var auxIndices = deadLatents.index_select(0, auxPositions.reshape(-1)).view_as(auxPositions);
+        var auxValues = sae.PreActivationAt(x, auxIndices).relu();
         var residualHat = sae.DecodeResidual(auxValues, auxIndices);
         double scale = Math.Min((double)deadCount / sae.Config.KAux, 1.0);
         using var weight = (scale * auxWeight).ToScalar(); // held by `using` until the call returns (see Scalars)
-        var aux = residualHat.sub(residual).square().sum().div(totalVariance).mul(weight);
-        return fvu.add(aux, Scalars.One).MoveToOuterDisposeScope();
+        var auxLoss = residualHat.sub(residual).square().sum().div(totalVariance).mul(weight);
+        var total = fvu.add(auxLoss, Scalars.One).MoveToOuterDisposeScope();
+        profile?.Lap("forward: auxiliary loss (dead latents)");
+        return total;
     }
 
     /// <summary>sum ||x_hat - x||^2 / sum ||x - mean(x)||^2 over all rows (eval mode, no gradient).</summary>

@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using PopSteer.BenchShared;
+using PopSteer.Core.Data;
+using PopSteer.Core.Model;
+using PopSteer.Core.Training;
+using static TorchSharp.torch;
+
+namespace PopSteer.Bench;
+
+/// <summary>
+/// Where a training epoch's time goes (issue 11, item 3), for SASRec and the SAE at the fit's own recipe: each part of
+/// the optimiser steps (<see cref="TrainingProfile"/>), validation, and the SAE's input vectors, beside the sgemm
+/// yardstick measured before and after in the same run, and each epoch's model FLOPs as a share of it. The per-epoch
+/// lines (loss, validation NDCG@10 / FVU) double as learning curves.
+/// <code>
+/// train-profile [--data PATH | --users 6000 --items 3400 --interactions 1000000 --repeat 0] [--epochs 1] [--sae-epochs 2]
+///               [--min-epochs 0] [--patience 10] [--warmup 0] [--cosine] [--sae-stride 1] [--no-sae] [--threads T]
+/// </code>
+/// </summary>
+internal static class TrainProfileBench
+{
+    public static int Run(Args a)
+    {
+        var data = a.Get("data") is { } path
+            ? PopSteerFitter.LoadData(path)
+            : SequenceDataset.FromInteractions(SyntheticDataGenerator.Generate(
+                new SyntheticDataOptions(a.Int("users", 6000), a.Int("items", 3400), a.Int("interactions", 1_000_000), a.Int("seed", 42))
+                { RepeatPrevious = a.Double("repeat", 0) }));
+        var fit = new FitOptions();
+        var split = LeaveOneOutSplit.Create(data, fit.MaxLength);
+        int stride = fit.WindowStride;
+        var windows = TrainingWindows.Plan(split.TrainSequences, fit.MaxLength, stride);
+        Console.WriteLine($"data: {data.UserIds.Count} users, {data.Items.Count} items, {data.Interactions} interactions; " +
+                          $"{windows.Items.Count} windows, {windows.Targets} targets, {windows.Tokens} tokens per epoch; torch threads {get_num_threads()}");
+        double peakBefore = SgemmPeak.Measure(seconds: 2);
+        Console.WriteLine($"before: {SgemmPeak.Describe(peakBefore)}");
+
+        random.manual_seed(a.Int("seed", 42));
+        using var sasRec = new SasRec(new SasRecConfig
+        {
+            ItemCount = data.Items.Count, Dim = fit.Dim, Blocks = fit.Blocks, Heads = fit.Heads, FeedForward = fit.FeedForward,
+            MaxLength = fit.MaxLength, Dropout = fit.Dropout, AttentionDropout = fit.Dropout, LayerNormEps = fit.LayerNormEps,
+        });
+        var sasOptions = fit.SasRec with
+        {
+            MaxEpochs = a.Int("epochs", 1), MinEpochs = a.Int("min-epochs", 0), Patience = a.Int("patience", 10),
+            WarmupEpochs = a.Double("warmup", 0), CosineDecay = a.Flag("cosine"), Seed = a.Int("seed", 42), WindowStride = stride,
+        };
+        var sasProfile = new TrainingProfile();
+        var sasResult = SasRecTrainer.Train(sasRec, split, sasOptions, profile: sasProfile, progress: new Curve());
+        double sasFlops = SasRecEpochFlops(sasRec.Config, windows);
+        Report("SASRec", sasProfile, sasResult, sasFlops, peakBefore);
+
+        if (!a.Flag("no-sae"))
+        {
+            var clock = Stopwatch.StartNew();
+            using var train = SaeInputs.TrainingVectors(sasRec, split.TrainSequences, a.Int("sae-stride", 1), CPU);
+            using var valid = SaeInputs.CaseVectors(sasRec, split.Validation.Count > 0 ? split.Validation : split.Test, CPU);
+            Console.WriteLine($"SAE inputs: {train.shape[0]} training and {valid.shape[0]} validation vectors in {clock.Elapsed.TotalSeconds:F1} s (a forward over every prefix, once per fit)");
+            random.manual_seed(a.Int("seed", 42));
+            using var sae = new TopKSae(SaeConfig.ForDim(fit.Dim, fit.SaeWidthMultiplier, fit.SaeK));
+            var saeOptions = fit.Sae with { MaxEpochs = a.Int("sae-epochs", 2), Patience = a.Int("sae-epochs", 2), Seed = a.Int("seed", 42) };
+            var saeProfile = new TrainingProfile();
+            var saeResult = SaeTrainer.Train(sae, train, valid, saeOptions, profile: saeProfile, progress: new Curve());
+            Report("SAE", saeProfile, saeResult, SaeEpochFlops(sae.Config, train.shape[0]), peakBefore);
+        }
+        double peakAfter = SgemmPeak.Measure(seconds: 2);
+        Console.WriteLine($"after: {SgemmPeak.Describe(peakAfter)}; shares above are of the 'before' peak, {peakBefore:F1}; " +
+                          $"of the mean {(peakBefore + peakAfter) / 2:F1} multiply them by {peakBefore / ((peakBefore + peakAfter) / 2):F2}");
+        return 0;
+    }
+
+    /// <summary>
+    /// Per-epoch breakdown: each step part's seconds per epoch and share of the epoch, then validation; the epoch's model
+    /// FLOPs per second as a share of the same-run peak.
+    /// </summary>
+    private static void Report(string stage, TrainingProfile profile, TrainingResult result, double epochFlops, double peak)
+    {
+        if (result.EpochsRun == 0) return;
+        int epochs = result.EpochsRun;
+        double epochSeconds = result.History.Sum(h => h.EpochTime.TotalSeconds) / epochs;
+        double validation = result.History.Sum(h => h.ValidationTime.TotalSeconds) / epochs;
+        double training = epochSeconds - validation;
+        Console.WriteLine($"{stage}: {epochs} epoch(s), {profile.Steps / epochs} steps each; seconds per epoch {epochSeconds:F2} " +
+                          $"(training {training:F2}, validation {validation:F2}); model FLOPs {epochFlops / 1e9:F0} G per epoch = " +
+                          $"{epochFlops / training / 1e9:F1} GFLOP/s in training = {epochFlops / training / 1e9 / peak:P1} of the same-run peak");
+        double accounted = 0;
+        foreach (var (part, seconds) in profile.Parts)
+        {
+            accounted += seconds / epochs;
+            Console.WriteLine($"  {part,-62} {seconds / epochs,8:F2} s  {seconds / epochs / epochSeconds,6:P1}");
+        }
+        Console.WriteLine($"  {"validation (every user / every vector)",-62} {validation,8:F2} s  {validation / epochSeconds,6:P1}");
+        Console.WriteLine($"  {"not in a step (shuffle, epoch bookkeeping, snapshot)",-62} {training - accounted,8:F2} s  {(training - accounted) / epochSeconds,6:P1}");
+        Console.WriteLine($"  projected at this pace: {epochSeconds:F1} s x 40 epochs = {epochSeconds * 40 / 60:F1} min; x 20 = {epochSeconds * 20 / 60:F1} min");
+    }
+
+    /// <summary>
+    /// SASRec's model FLOPs for one epoch, counted as 3x the forward (backward ~ 2x): per input token and block the Q/K/V,
+    /// attention (all L x L scores of its window), output projection and feed-forward matmuls, and the full-catalogue
+    /// output layer per scored target.
+    /// </summary>
+    internal static double SasRecEpochFlops(SasRecConfig c, TrainingWindows windows)
+    {
+        double perBlock = 0;
+        foreach (var w in windows.Items) perBlock += (double)w.Length * (2.0 * c.Dim * 3 * c.Dim + 4.0 * w.Length * c.Dim + 2.0 * c.Dim * c.Dim + 4.0 * c.Dim * c.FeedForward);
+        double output = windows.Targets * 2.0 * c.Dim * (c.ItemCount + 1);
+        return 3 * (c.Blocks * perBlock + output);
+    }
+
+    /// <summary>The SAE's model FLOPs for one epoch counted as dense: the encoder's matmul and its two backward matmuls per vector.</summary>
+    internal static double SaeEpochFlops(SaeConfig c, long vectors) => 3 * 2.0 * c.InputDim * c.Width * vectors;
+
+    /// <summary>Each epoch's line as it ends: the learning curve.</summary>
+    private sealed class Curve : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress p) =>
+            Console.WriteLine($"  curve {p.Stage} epoch {p.Epoch} loss {p.Loss:F4} {p.MetricName} {p.Metric:F4} lr {p.LearningRate:G3} " +
+                              $"epoch {p.EpochTime.TotalSeconds:F1} s (validation {p.ValidationTime.TotalSeconds:F1} s)");
+    }
+}
+
+/// <summary>
+/// Single ops at the shapes of one SASRec training step at ML-1M scale (82 windows of 50 = 4,100 tokens, 2,048 scored
+/// targets over 3,401 items) and of one SAE step (256 x 4096), wall time per call: which small op the forward pays for.
+/// </summary>
+internal static class TrainOpsBench
+{
+    public static int Run(Args a)
+    {
+        int n = a.Int("calls", 50);
+        long b = 82, l = 50, d = 64;
+        void Time(string name, Func<Tensor> op)
+        {
+            for (int i = 0; i < 3; i++) op().Dispose();
+            var t = Stopwatch.StartNew();
+            for (int i = 0; i < n; i++) op().Dispose();
+            Console.WriteLine($"  {name,-58} {t.Elapsed.TotalMilliseconds / n,8:F3} ms");
+        }
+        Console.WriteLine($"per call, torch threads {get_num_threads()}:");
+        using var x = randn(b, l, d);
+        using var h = randn(b, l, 256);
+        using var q = randn(b, 2, l, 32);
+        using var mask = zeros(b, 1, l, l);
+        using var w192 = randn(192, d);
+        using var w256 = randn(256, d);
+        using var w64 = randn(d, 256);
+        using var lnw = ones(d);
+        using var lnb = zeros(d);
+        using var scores = randn(2048, 3401);
+        using var targets = randint(1, 3401, [2048]);
+        using var e = randn(3401, d);
+        using var hs = randn(2048, d);
+        Time("dropout [82,50,64] p=0.5", () => nn.functional.dropout(x, 0.5, true));
+        Time("bernoulli_ [82,50,64] p=0.5 (in place)", () => x.clone().bernoulli_(0.5));
+        Time("rand_like [82,50,64]", () => rand_like(x));
+        Time("dropout [82,2,50,50] p=0.5 (attention probabilities)", () => nn.functional.dropout(mask.expand(b, 2, l, l).contiguous(), 0.5, true));
+        Time("gelu [82,50,256]", () => nn.functional.gelu(h));
+        Time("layer_norm [82,50,64]", () => nn.functional.layer_norm(x, [d], lnw, lnb, 1e-12));
+        Time("linear [82,50,64] -> 192", () => nn.functional.linear(x, w192));
+        Time("linear [82,50,64] -> 256", () => nn.functional.linear(x, w256));
+        Time("linear [82,50,256] -> 64", () => nn.functional.linear(h, w64));
+        Time("sdpa [82,2,50,32] causal, no dropout", () => nn.functional.scaled_dot_product_attention(q, q, q, null, 0, true));
+        Time("sdpa [82,2,50,32] causal, dropout 0.5", () => nn.functional.scaled_dot_product_attention(q, q, q, null, 0.5, true));
+        Time("sdpa [82,2,50,32] float mask, dropout 0.5", () => nn.functional.scaled_dot_product_attention(q, q, q, mask, 0.5, false));
+        Time("logits [2048,64] x [64,3401]", () => hs.matmul(e.t()));
+        using var et = e.t().contiguous();
+        using var outBuf = empty(2048, 3401);
+        Time("logits as linear(h, E)", () => nn.functional.linear(hs, e));
+        Time("logits h x E^T with E^T contiguous", () => hs.matmul(et));
+        Time("logits E x h^T (transposed output)", () => e.matmul(hs.t()));
+        Time("logits into a preallocated output (addmm_ beta 0)", () => { outBuf.addmm_(hs, e.t(), beta: 0, alpha: 1); return empty(0); });
+        Time("logits [1024,64] x [64,3401] (half the rows)", () => hs.narrow(0, 0, 1024).matmul(e.t()));
+        using var e3456 = randn(3456, d);
+        Time("logits [2048,64] x [64,3456] (catalogue padded to 3456)", () => hs.matmul(e3456.t()));
+        using var scoresT = randn(1, 3401, 2048);
+        Time("cross_entropy over [1,3401,2048] (classes in dim 1)", () => nn.functional.cross_entropy(scoresT, targets.unsqueeze(0)));
+        using var eg = randn(3401, d).requires_grad_(true);
+        using var hg = randn(2048, d).requires_grad_(true);
+        Time("output layer fwd+bwd: h x E^T, cross_entropy", () =>
+        {
+            using var s = NewDisposeScope();
+            nn.functional.cross_entropy(hg.matmul(eg.t()), targets).backward();
+            eg.grad!.zero_(); hg.grad!.zero_();
+            return empty(0).MoveToOuterDisposeScope();
+        });
+        Time("output layer fwd+bwd: E x h^T, cross_entropy over dim 1", () =>
+        {
+            using var s = NewDisposeScope();
+            nn.functional.cross_entropy(eg.matmul(hg.t()).unsqueeze(0), targets.unsqueeze(0)).backward();
+            eg.grad!.zero_(); hg.grad!.zero_();
+            return empty(0).MoveToOuterDisposeScope();
+        });
+        foreach (int cols in new[] { 3408, 3424, 3456, 3584 })
+        {
+            using var bias = zeros(cols).index_fill_(0, arange(3401, cols), float.NegativeInfinity);
+            Time($"output layer fwd+bwd: E padded to {cols}, -inf bias (addmm)", () =>
+            {
+                using var s = NewDisposeScope();
+                var padded = cat([eg, zeros(cols - 3401, d)], 0);
+                nn.functional.cross_entropy(addmm(bias, hg, padded.t(), 1, 1), targets).backward();
+                eg.grad!.zero_(); hg.grad!.zero_();
+                return empty(0).MoveToOuterDisposeScope();
+            });
+        }
+        Time("empty [2048,3401] + fill_(0)", () => empty(2048, 3401).fill_(0));
+        Time("cross_entropy [2048,3401]", () => nn.functional.cross_entropy(scores, targets));
+        Time("log_softmax [2048,3401]", () => scores.log_softmax(1));
+        using var z = randn(256, 4096);
+        using var xs = randn(256, d);
+        using var wenc = randn(4096, d);
+        Time("SAE encoder linear [256,64] -> 4096", () => nn.functional.linear(xs, wenc));
+        Time("SAE topk 32 of [256,4096]", () => z.topk(32, dim: 1).values);
+        Time("SAE [256,4096]^T x [256,64] (encoder weight gradient)", () => z.t().matmul(xs));
+        Time("SAE index_select 256x32 rows of [4096,64]", () => wenc.index_select(0, randint(0, 4096, [256 * 32])));
+        return 0;
+    }
+}
