@@ -170,7 +170,7 @@ internal static class DriftBench
             AnalysisPrefixes = 20_000,
         };
         // The whole recipe is in the key (as the demo's cache): a model fitted with other defaults is not reused.
-        var recipe = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(fit.ToString())))[..8].ToLowerInvariant();
+        var recipe = fit.RecipeHash();
         var directory = Path.Combine(work, "models", $"{data.Fingerprint[..16]}-e{epochs}-s{saeEpochs}-seed{seed}-{recipe}");
         try
         {

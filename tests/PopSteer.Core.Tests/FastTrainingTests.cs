@@ -1,5 +1,4 @@
 using PopSteer.Core.Model;
-using PopSteer.Core.Testing;
 using PopSteer.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;

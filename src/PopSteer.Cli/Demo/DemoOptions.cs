@@ -11,7 +11,7 @@ internal sealed record DemoOptions
     /// <summary>An existing model directory to serve instead of fitting one.</summary>
     public string? ModelDirectory { get; init; }
     /// <summary>Events per second of the live replay; 0 = as fast as possible (a load run).</summary>
-    /// <remarks>50, not more: on 2 cores the refit with new items takes about a minute, and the story needs thousands of
+    /// <remarks>50, not more: on 2 cores the refit with new items took 25-51 s (demo and drift bench), and the story needs thousands of
     /// events after the swap for its "after refit" row to be read (12,872 events, about 4.3 minutes).</remarks>
     public double Rate { get; init; } = 50;
     public const string DefaultSchedule = "0:0,15:1.5";

@@ -360,7 +360,7 @@ internal sealed class DemoRunner(DemoOptions options)
             AnalysisPrefixes = 20_000,
         };
         // The whole recipe is in the key, so a cache from a build with other defaults is fitted anew, not reused.
-        var recipe = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(fit.ToString())))[..8].ToLowerInvariant();
+        var recipe = fit.RecipeHash();
         var directory = Path.Combine(options.WorkDirectory, "models", $"{data.Fingerprint[..16]}-e{options.Epochs}-s{options.SaeEpochs}-seed{options.Seed}-{recipe}");
         try
         {

@@ -47,4 +47,11 @@ public sealed record FitOptions
     }
 
     internal int WindowStride => SasRec.WindowStride == 0 ? Math.Max(1, MaxLength / 2) : Math.Min(SasRec.WindowStride, MaxLength);
+
+    /// <summary>
+    /// 8 hex digits of SHA-256 over the whole recipe (the record's text, nested options included): a model cache keyed
+    /// on it is fitted anew when any default changes, instead of serving a model another recipe made.
+    /// </summary>
+    public string RecipeHash() =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(ToString())))[..8].ToLowerInvariant();
 }

@@ -148,7 +148,7 @@ public static class SaeTrainer
     /// The dense z only chooses the latents (no gradient); the chosen entries are then recomputed from their rows of
     /// W_enc (<see cref="TopKSae.PreActivationAt"/>), so the backward touches B x (k + k_aux) entries instead of the
     /// dense [B, h] matrix: the same loss and gradients as TopK over a differentiable dense z
-    /// (<see cref="Testing.ReferenceTraining.SaeLoss"/>), without its two backward matmuls.
+    /// (FastTrainingTests holds it to that reference), without its two backward matmuls.
     /// </para>
     /// </summary>
     public static Tensor Loss(TopKSae sae, Tensor x, Tensor deadLatents, double auxWeight, Tensor? fired = null, TrainingProfile? profile = null)

@@ -1,16 +1,17 @@
 using PopSteer.Core.Model;
+using PopSteer.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace PopSteer.Core.Testing;
+namespace PopSteer.Core.Tests;
 
 /// <summary>
 /// Training maths written out the plain way, for tests that hold the fast training path to it on seeded inputs.
 /// </summary>
-public static class ReferenceTraining
+internal static class ReferenceTraining
 {
     /// <summary>
-    /// The SAE's FVU + auxWeight * L_aux with TopK over a differentiable dense z (what <see cref="Training.SaeTrainer.Loss"/>
+    /// The SAE's FVU + auxWeight * L_aux with TopK over a differentiable dense z (what <see cref="SaeTrainer.Loss"/>
     /// computed before it recomputed only the chosen entries): gradients reach W_enc through the dense [B, h] backward.
     /// </summary>
     public static Tensor SaeLoss(TopKSae sae, Tensor x, Tensor deadLatents, double auxWeight)
@@ -31,6 +32,6 @@ public static class ReferenceTraining
         double scale = Math.Min((double)deadCount / sae.Config.KAux, 1.0);
         using var weight = (scale * auxWeight).ToScalar();
         var aux = residualHat.sub(residual).square().sum().div(totalVariance).mul(weight);
-        return fvu.add(aux, Model.Scalars.One).MoveToOuterDisposeScope();
+        return fvu.add(aux, Scalars.One).MoveToOuterDisposeScope();
     }
 }
