@@ -58,7 +58,7 @@ internal static class DriftBench
             {
                 var d = DriftDetector.Compare(baseManifest.Version, counts.CountsAt(), servingItems, servingGroups);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  event {i:N0} ({i - driftAt:N0} after the drift): JS {d.JsDivergence:0.000} bits, head overlap {d.HeadOverlap:0.00}, unknown share {d.UnknownShare:0.000}"));
+                    $"  event {i:N0} ({i - driftAt:N0} after the drift): JS {d.JsDivergence:0.000} bits (noise {d.SamplingNoiseJs:0.000}), head overlap {d.HeadOverlap:0.00}, unknown share {d.UnknownShare:0.000}"));
             }
         }
         if (trace > 0) return 0;
@@ -76,7 +76,7 @@ internal static class DriftBench
         var snapshot = new PopularitySnapshot(liveCounts, counts.Latest, refitAt, refitAt);
         var drift = DriftDetector.Compare(baseManifest.Version, snapshot.Counts, servingItems, servingGroups);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"at the refit point: JS {drift.JsDivergence:0.0000} bits, head overlap {drift.HeadOverlap:0.00}, unknown-item share {drift.UnknownShare:0.000}"));
+            $"at the refit point: JS {drift.JsDivergence:0.0000} bits (sampling noise {drift.SamplingNoiseJs:0.0000}), head overlap {drift.HeadOverlap:0.00}, unknown-item share {drift.UnknownShare:0.000}"));
 
         // What Redis holds at the refit point: each user's training history (the demo seeds it) and live events so far.
         var sequences = Histories(train, stream, refitAt, start)

@@ -20,7 +20,19 @@ public sealed record DriftReport(
     /// <summary>Share of the live interaction mass on items the model does not know (ignored by the comparison).</summary>
     public double UnknownShare => LiveMass + UnknownMass > 0 ? UnknownMass / (LiveMass + UnknownMass) : double.NaN;
 
-    /// <summary>Over the JS threshold, or the head overlap under its floor (a floor of 0 is off). Never when nothing is known.</summary>
+    /// <summary>
+    /// The JS divergence that sampling alone gives a live sample of this mass drawn from the model's own popularity
+    /// (<see cref="DriftDetector.SamplingNoise"/>); 0 when not measured.
+    /// </summary>
+    public double SamplingNoiseJs { get; init; }
+
+    /// <summary>The divergence beyond sampling noise: what the drift rule compares with its threshold.</summary>
+    public double ExcessJs => double.IsNaN(JsDivergence) ? double.NaN : Math.Max(0, JsDivergence - (double.IsNaN(SamplingNoiseJs) ? 0 : SamplingNoiseJs));
+
+    /// <summary>
+    /// The JS divergence above its sampling noise reaches the threshold, or the head overlap is under its floor (a
+    /// floor of 0 is off). Never when nothing is known.
+    /// </summary>
     public bool Exceeds(double jsThreshold, double minHeadOverlap) =>
-        !double.IsNaN(JsDivergence) && (JsDivergence >= jsThreshold || (minHeadOverlap > 0 && HeadOverlap < minHeadOverlap));
+        !double.IsNaN(JsDivergence) && (ExcessJs >= jsThreshold || (minHeadOverlap > 0 && HeadOverlap < minHeadOverlap));
 }

@@ -16,6 +16,7 @@ public sealed class RetrainerMetrics : IDisposable
     private readonly Counter<long> _checkpoints;
     private readonly Counter<long> _refits;
     private double _js = double.NaN;
+    private double _jsNoise = double.NaN;
     private double _overlap = double.NaN;
     private double _unknownShare = double.NaN;
     private double _fvu = double.NaN;
@@ -48,6 +49,8 @@ public sealed class RetrainerMetrics : IDisposable
             _refits.Add(0, new KeyValuePair<string, object?>("outcome", outcome));
         _meter.CreateObservableGauge("popsteer.retrainer.drift.js_divergence", () => Volatile.Read(ref _js), null,
             "Jensen-Shannon divergence in bits (0 identical .. 1 disjoint) between live and serving-model item popularity.");
+        _meter.CreateObservableGauge("popsteer.retrainer.drift.js_noise", () => Volatile.Read(ref _jsNoise), null,
+            "The JS divergence (bits) sampling alone gives a live sample of this mass from the serving model's own popularity; the drift rule uses js_divergence minus this.");
         _meter.CreateObservableGauge("popsteer.retrainer.drift.head_overlap", () => Volatile.Read(ref _overlap), null,
             "Share of the serving model's head items still in the live head.");
         _meter.CreateObservableGauge("popsteer.retrainer.drift.unknown_share", () => Volatile.Read(ref _unknownShare), null,
@@ -76,6 +79,7 @@ public sealed class RetrainerMetrics : IDisposable
     public void Drift(DriftReport report, long eventsSinceRefit)
     {
         Volatile.Write(ref _js, report.JsDivergence);
+        Volatile.Write(ref _jsNoise, report.SamplingNoiseJs);
         Volatile.Write(ref _overlap, report.HeadOverlap);
         Volatile.Write(ref _unknownShare, report.UnknownShare);
         Interlocked.Exchange(ref _eventsSinceRefit, eventsSinceRefit);

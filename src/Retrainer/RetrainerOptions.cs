@@ -19,7 +19,10 @@ public sealed class RetrainerOptions
     [Required(AllowEmptyStrings = false, ErrorMessage = "Retrainer:GroupId is required.")]
     public string GroupId { get; set; } = "popsteer-retrainer";
 
-    /// <summary>Refit when the Jensen-Shannon divergence (bits, 0..1) between live and model popularity reaches this (0: whenever enough events arrived).</summary>
+    /// <summary>
+    /// Refit when the Jensen-Shannon divergence (bits, 0..1) between live and model popularity, less what sampling alone
+    /// gives a live sample of that size (<see cref="DriftDetector.SamplingNoise"/>), reaches this (0: whenever enough events arrived).
+    /// </summary>
     [Range(0.0, 1.0, ErrorMessage = "Retrainer:DriftThreshold must be a Jensen-Shannon divergence in bits, between 0 and 1.")]
     public double DriftThreshold { get; set; } = 0.1;
 

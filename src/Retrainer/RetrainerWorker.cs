@@ -99,13 +99,13 @@ public sealed class RetrainerWorker(
         var drift = DriftDetector.Compare(_base.Version, live.Counts, _base.Items, _base.Groups) with { Events = live.Events };
         LastDrift = drift;
         metrics.Drift(drift, live.EventsSinceRefit);
-        logger.LogDebug("Drift of {Version}: JS {Js:0.0000} bits, head overlap {Overlap:0.00}, {Since} events since the last refit",
-            drift.ModelVersion, drift.JsDivergence, drift.HeadOverlap, live.EventsSinceRefit);
+        logger.LogDebug("Drift of {Version}: JS {Js:0.0000} bits (sampling noise {Noise:0.0000}), head overlap {Overlap:0.00}, {Since} events since the last refit",
+            drift.ModelVersion, drift.JsDivergence, drift.SamplingNoiseJs, drift.HeadOverlap, live.EventsSinceRefit);
         bool newItems = ModelRefitter.AdmitsNewItems(_options, drift);
         if (!(drift.Exceeds(_options.DriftThreshold, _options.MinHeadOverlap) || newItems) || live.EventsSinceRefit < _options.MinEventsBetweenRefits) return;
 
-        logger.LogInformation("Popularity drifted from {Version} (JS {Js:0.0000} bits >= {Threshold}, head overlap {Overlap:0.00} < {MinOverlap} or unknown-item share {Unknown:0.000} >= {NewShare}) after {Events} events: refitting",
-            drift.ModelVersion, drift.JsDivergence, _options.DriftThreshold, drift.HeadOverlap, _options.MinHeadOverlap, drift.UnknownShare, _options.NewItemsShare, live.EventsSinceRefit);
+        logger.LogInformation("Popularity drifted from {Version} (JS {Js:0.0000} bits, {Excess:0.0000} above its sampling noise, >= {Threshold}, head overlap {Overlap:0.00} < {MinOverlap} or unknown-item share {Unknown:0.000} >= {NewShare}) after {Events} events: refitting",
+            drift.ModelVersion, drift.JsDivergence, drift.ExcessJs, _options.DriftThreshold, drift.HeadOverlap, _options.MinHeadOverlap, drift.UnknownShare, _options.NewItemsShare, live.EventsSinceRefit);
         tracker.RefitAttempted();
         RefitStarted?.Invoke(drift);
         RefitResult result;

@@ -22,6 +22,7 @@ internal sealed record DashboardRow(
     public string Phase { get; init; } = "";
     public string ModelVersion { get; init; } = "";
     public double DriftJs { get; init; } = double.NaN;
+    public double DriftJsNoise { get; init; } = double.NaN;
     public double HeadOverlap { get; init; } = double.NaN;
     public double UnknownShare { get; init; } = double.NaN;
     public string Refit { get; init; } = "";
@@ -35,7 +36,7 @@ internal sealed record DashboardRow(
     public string ToLine() =>
         $"  t={N(Elapsed.TotalSeconds, "0"),4}s [{Phase}] model {Short(ModelVersion)} alpha={N(Alpha, "0.##"),-4} events {N(Rates.EventsPerSecond, "0"),5}/s recs {N(Rates.RecommendationsPerSecond, "0"),5}/s " +
         $"p50 {N(Rates.LatencyP50Ms, "0")} ms p99 {N(Rates.LatencyP99Ms, "0")} ms lag {Lag(IngestLag)}/{Lag(ScorerLag)} | " +
-        $"drift JS {N(DriftJs, "0.000")} head overlap {N(HeadOverlap, "0.00")} unknown {N(UnknownShare, "0.000")} | " +
+        $"drift JS {N(DriftJs, "0.000")} (noise {N(DriftJsNoise, "0.000")}) head overlap {N(HeadOverlap, "0.00")} unknown {N(UnknownShare, "0.000")} | " +
         $"tail share {N(SampleTailShare, "0.000")} vs unsteered {N(ShadowTailShare, "0.000")}" + (double.IsNaN(StaleTailShare) ? "" : $" vs stale {N(StaleTailShare, "0.000")}") +
         $", gini@10 {N(SampleGini, "0.000")} vs {N(ShadowGini, "0.000")}" + (double.IsNaN(StaleGini) ? "" : $" vs stale {N(StaleGini, "0.000")}") +
         (Refit.Length > 0 ? $" | {Refit}" : "");
@@ -53,7 +54,7 @@ internal sealed record DashboardRow(
         table.AddRow("event→recommendation p50 / p99", $"{N(Rates.LatencyP50Ms, "0.0")} / {N(Rates.LatencyP99Ms, "0.0")} ms", "", "");
         table.AddRow("consumer lag ingest / scorer", $"{Lag(IngestLag)} / {Lag(ScorerLag)}", "", "");
         table.AddRow("events / recommendations total", $"{Events:N0} / {Recommendations:N0}", "", "");
-        table.AddRow("drift: JS (bits) / head overlap / unknown share", $"{N(DriftJs, "0.000")} / {N(HeadOverlap, "0.00")} / {N(UnknownShare, "0.000")}", "", "");
+        table.AddRow("drift: JS (bits) (sampling noise) / head overlap / unknown share", $"{N(DriftJs, "0.000")} ({N(DriftJsNoise, "0.000")}) / {N(HeadOverlap, "0.00")} / {N(UnknownShare, "0.000")}", "", "");
         table.AddRow("tail share of served slots (sample)", N(SampleTailShare, "0.000"), N(ShadowTailShare, "0.000"), N(StaleTailShare, "0.000"));
         table.AddRow("gini@10 of served lists (sample)", N(SampleGini, "0.000"), N(ShadowGini, "0.000"), N(StaleGini, "0.000"));
         table.AddRow("tail share, all served lists", N(ServedTailShare, "0.000"), "", "");

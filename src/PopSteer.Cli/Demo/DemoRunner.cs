@@ -240,6 +240,7 @@ internal sealed class DemoRunner(DemoOptions options)
                 Phase = statistics.Events < reference.DriftAt || reference.Plan is null ? "before drift" : story.Published ? "after refit" : "after drift",
                 ModelVersion = story.Serving,
                 DriftJs = drift?.JsDivergence ?? double.NaN,
+                DriftJsNoise = drift?.SamplingNoiseJs ?? double.NaN,
                 HeadOverlap = drift?.HeadOverlap ?? double.NaN,
                 UnknownShare = drift?.UnknownShare ?? double.NaN,
                 Refit = story.Status,

@@ -85,7 +85,7 @@ internal sealed class RefitStory : IDisposable
         lock (_gate) _started = _clock.Elapsed;
         _status = $"refitting since {At}";
         Log(string.Create(CultureInfo.InvariantCulture,
-            $"{At} refit started: drift JS {drift.JsDivergence:0.000} bits, head overlap {drift.HeadOverlap:0.00}, unknown-item share {drift.UnknownShare:0.000} after {drift.Events:N0} events"));
+            $"{At} refit started: drift JS {drift.JsDivergence:0.000} bits (sampling noise {drift.SamplingNoiseJs:0.000}), head overlap {drift.HeadOverlap:0.00}, unknown-item share {drift.UnknownShare:0.000} after {drift.Events:N0} events"));
     }
 
     private void OnCompleted(RefitResult result)

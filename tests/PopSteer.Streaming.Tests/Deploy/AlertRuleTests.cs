@@ -32,6 +32,49 @@ public sealed class AlertRuleTests
         }
     }
 
+    [PromtoolFact]
+    public void The_drift_alert_judges_the_divergence_above_its_sampling_noise_as_the_retrainer_does()
+    {
+        // Two Retrainers measure the same raw JS 0.5 against threshold 0.125: r1's live sample is so small that
+        // sampling alone explains 0.4375 of it (no drift), r2's only 0.25 (drift of 0.25). Binary fractions: exact.
+        var expr = MonitoredSeries.Alerts().Single(a => a.Alert == "PopSteerDriftWithoutRefit").Expr;
+        string Series(string name, string instance, string value, string extra = "") =>
+            $"      - series: '{name}{{instance=\"{instance}\"{extra}}}'\n        values: '{value}x30'\n";
+        var input = string.Concat(new[] { ("r1", "0.4375"), ("r2", "0.25") }.Select(r =>
+            Series("popsteer_retrainer_drift_js_divergence", r.Item1, "0.5") +
+            Series("popsteer_retrainer_drift_js_noise", r.Item1, r.Item2) +
+            Series("popsteer_retrainer_drift_threshold", r.Item1, "0.125") +
+            Series("popsteer_retrainer_drift_head_overlap", r.Item1, "0.9") +
+            Series("popsteer_retrainer_drift_min_head_overlap", r.Item1, "0.5") +
+            Series("popsteer_retrainer_refits_total", r.Item1, "0", ",outcome=\"published\"")));
+        const string expected = "{instance=\"r2\"}";
+        var indented = string.Join("\n", expr.TrimEnd().Split('\n').Select(l => "          " + l));
+        var test = $"""
+            tests:
+              - interval: 1m
+                input_series:
+            {input}
+                promql_expr_test:
+                  - eval_time: 20m
+                    expr: |
+            {indented}
+                    exp_samples:
+                      - labels: '{expected}'
+                        value: 0.25
+            """;
+        var file = Path.Combine(Path.GetTempPath(), $"popsteer-drift-alert-test-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(file, test);
+        try
+        {
+            var (exit, output, error) = ExternalTool.Run("promtool", ["test", "rules", file], check: false);
+            Assert.True(exit == 0, $"promtool test rules failed:\n{output}\n{error}\n--- test file ---\n{test}");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [Fact]
     public void The_rule_file_has_every_required_alert_and_the_prometheus_rule_carries_the_same_rules()
     {
