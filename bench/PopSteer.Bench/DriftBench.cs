@@ -244,7 +244,7 @@ internal static class DriftBench
         double mean = lift.Length == 0 ? double.NaN : lift.Average();
         double se = lift.Length < 2 ? double.NaN : Math.Sqrt(lift.Sum(d => (d - mean) * (d - mean)) / (lift.Length - 1) / lift.Length);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{label,-40} {cases.Count,6}  {served.Tail,12:0.000} / {unsteered.Tail:0.000} (lift {mean:+0.000;-0.000} +- {2 * se:0.000})  {served.Gini,12:0.000} / {unsteered.Gini:0.000}  {served.Ndcg,18:0.0000} / {unsteered.Ndcg:0.0000}"));
+            $"{label,-40} {cases.Count,6}  {served.Tail,12:0.000} / {unsteered.Tail:0.000} (lift {mean:+0.000;-0.000;0.000} +- {2 * se:0.000})  {served.Gini,12:0.000} / {unsteered.Gini:0.000}  {served.Ndcg,18:0.0000} / {unsteered.Ndcg:0.0000}"));
     }
 
     /// <summary>Lists in the catalogue's ids, then the one metrics path (<see cref="RankingEvaluator"/>); users without a list are misses.</summary>

@@ -65,7 +65,7 @@ internal static class FitBench
             Print(name, "SASRec", sas);
             var sae = Evaluator.Evaluate(prepared, ScoringMethod.Sae).Metrics;
             Print(name, "SAE", sae);
-            Console.WriteLine($"  SAE NDCG relative to SASRec: {sae.Ndcg / sas.Ndcg - 1:+0.00%;-0.00%}");
+            Console.WriteLine($"  SAE NDCG relative to SASRec: {sae.Ndcg / sas.Ndcg - 1:+0.00%;-0.00%;0.00%}");
             foreach (var alpha in new[] { 0.5, 1.0, 1.5, 2.0, 3.0, 4.0 })
                 Print(name, $"PopSteer a={alpha} N={model.SaeWidth}", Evaluator.Evaluate(prepared, ScoringMethod.PopSteer, model.PlanFor(alpha, model.SaeWidth)).Metrics);
         }

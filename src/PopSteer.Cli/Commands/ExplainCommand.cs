@@ -66,7 +66,7 @@ internal static class ExplainCommand
                 indices.Dispose();
                 table.AddRow(
                     n.ToString(CultureInfo.InvariantCulture),
-                    stats.CohenD[n].ToString("+0.000;-0.000", CultureInfo.InvariantCulture),
+                    stats.CohenD[n].ToString("+0.000;-0.000;0.000", CultureInfo.InvariantCulture),
                     $"{F(stats.MuHead[n])} / {F(stats.MuTail[n])}", $"{F(stats.SigmaHead[n])} / {F(stats.SigmaTail[n])}",
                     string.Join("\n", driving));
             }

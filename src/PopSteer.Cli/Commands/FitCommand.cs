@@ -36,7 +36,7 @@ internal static class FitCommand
         var stride = new Option<int?>("--stride") { Description = "Training window stride (1 = exact RecBole contexts; default: see docs/core.md)." };
         var lr = new Option<double?>("--lr") { Description = "SASRec learning rate (default 3e-3; METHOD.md: 1e-3)." };
         var saeLr = new Option<double?>("--sae-lr") { Description = "SAE peak learning rate (default 3e-3; METHOD.md: 1e-3)." };
-        var saeBatch = new Option<int?>("--sae-batch") { Description = "SAE batch size (default 256; METHOD.md: 2048)." };
+        var saeBatch = new Option<int?>("--sae-batch") { Description = "SAE batch size (default 64; METHOD.md: 2048)." };
         var saeWarmup = new Option<double?>("--sae-warmup") { Description = "SAE linear warm-up in epochs (default 1)." };
         var saeBiasFromMean = new Option<bool?>("--sae-bias-from-mean") { Description = "Start the SAE's decoder bias at the training vectors' mean (default true)." };
         var saeUnitNorm = new Option<bool?>("--sae-unit-norm") { Description = "Keep the SAE's decoder rows at unit norm (default true)." };

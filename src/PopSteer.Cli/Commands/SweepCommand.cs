@@ -58,7 +58,7 @@ internal static class SweepCommand
                     rows.Add(new MethodResult("PopSteer", metrics, a, n));
                     points.Add(Point(string.Create(CultureInfo.InvariantCulture, $"α={a:0.##}"), metrics));
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"[{++done}/{total}] N={n} alpha={a:0.###}: ndcg@10 {metrics.Ndcg:0.0000} gini@10 {metrics.Gini:0.0000} tail cov {metrics.TailCoverage:0.0000} gain {SelectionScore.Gain(sasRec, metrics):+0.0000;-0.0000}"));
+                        $"[{++done}/{total}] N={n} alpha={a:0.###}: ndcg@10 {metrics.Ndcg:0.0000} gini@10 {metrics.Gini:0.0000} tail cov {metrics.TailCoverage:0.0000} gain {SelectionScore.Gain(sasRec, metrics):+0.0000;-0.0000;0.0000}"));
                 }
                 series.Add(new TradeoffSeries($"PopSteer N={n}", points, IsCurve: true));
             }

@@ -59,7 +59,7 @@ internal static class TuneCommand
                         points.Add((plan, metrics));
                         double drop = SelectionScore.NdcgDrop(reference, metrics);
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"  N={n,5} alpha={a,4:0.0#}: ndcg@10 {metrics.Ndcg:0.0000} ({-drop:+0.0%;-0.0%}) gini@10 {metrics.Gini:0.0000} gain {SelectionScore.Gain(reference, metrics):+0.0000;-0.0000}{(drop > bound ? "  (drop too large)" : "")}"));
+                            $"  N={n,5} alpha={a,4:0.0#}: ndcg@10 {metrics.Ndcg:0.0000} ({-drop:+0.0%;-0.0%;0.0%}) gini@10 {metrics.Gini:0.0000} gain {SelectionScore.Gain(reference, metrics):+0.0000;-0.0000;0.0000}{(drop > bound ? "  (drop too large)" : "")}"));
                     }
                 var pick = SelectionScore.Pick(reference, points.Select(p => (p.Item1, p.Item2)), bound);
                 if (pick is null)
@@ -70,13 +70,17 @@ internal static class TuneCommand
                 chosen = pick;
                 best = points.First(p => ReferenceEquals(p.Item1, pick)).Item2;
             }
-
             var manifest = ModelDirectory.Verify(directory);
             manifest.Steering = new SteeringDefaults(chosen.Alpha, chosen.Neurons);
             string version = ModelDirectory.WriteManifest(directory, manifest);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"chosen alpha={chosen.Alpha:0.##} N={chosen.Neurons}: gain {SelectionScore.Gain(reference, best):+0.0000}, ndcg@10 {best.Ndcg:0.0000} ({-SelectionScore.NdcgDrop(reference, best):+0.0%;-0.0%}), gini@10 {reference.Gini:0.0000} -> {best.Gini:0.0000}, tail coverage {reference.TailCoverage:0.0000} -> {best.TailCoverage:0.0000}"));
+                $"chosen alpha={chosen.Alpha:0.##} N={chosen.Neurons}: gain {SelectionScore.Gain(reference, best):+0.0000;-0.0000;0.0000}, ndcg@10 {best.Ndcg:0.0000} ({-SelectionScore.NdcgDrop(reference, best):+0.0%;-0.0%;0.0%}), gini@10 {reference.Gini:0.0000} -> {best.Gini:0.0000}, tail coverage {reference.TailCoverage:0.0000} -> {best.TailCoverage:0.0000}"));
             Console.WriteLine($"stored in {Path.Combine(directory, ModelManifest.FileName)} (model version now {version})");
+            // The authors' rule takes the grid's best even when it is worse than not steering (Gini up, or NDCG lost
+            // for less Gini): say so, so that nobody serves it believing it was an improvement.
+            if (!(SelectionScore.Gain(reference, best) > 0))
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"warning: no grid point beats SASRec by the selection rule (the best, stored, has gain {SelectionScore.Gain(reference, best):+0.0000;-0.0000;0.0000}, gini@10 {reference.Gini:0.0000} -> {best.Gini:0.0000}): steering does not pay on this model and split."));
             return 0;
         });
         return command;

@@ -26,7 +26,7 @@ public static class ComparisonReport
     private static MethodResult ToRow(MethodOutcome m)
     {
         string? note = m.Admissible ? null
-            : string.Create(Inv, $"no grid point kept the validation NDCG drop within the bound; shown at its smallest drop (gain {m.ValidationGain:+0.0000;-0.0000}).");
+            : string.Create(Inv, $"no grid point kept the validation NDCG drop within the bound; shown at its smallest drop (gain {m.ValidationGain:+0.0000;-0.0000;0.0000}).");
         return m.Method == MethodComparison.PopSteer
             ? new MethodResult(m.Method, m.Test, m.Alpha, m.Neurons, null, m.MsPer1000Users, note)
             : new MethodResult(m.Method, m.Test, null, null, m.Parameters, m.MsPer1000Users, note);
@@ -86,14 +86,14 @@ public static class ComparisonReport
             double testGain = SelectionScore.Gain(sasRec.Test, m.Test);
             double testDrop = SelectionScore.NdcgDrop(sasRec.Test, m.Test);
             sb.Append(Inv,
-                $"  {m.Method,-9} validation gain {m.ValidationGain:+0.0000;-0.0000}  test gain {testGain:+0.0000;-0.0000} (NDCG drop {testDrop:P1}, Gini {sasRec.Test.Gini:0.000} -> {m.Test.Gini:0.000})  {m.MsPer1000Users,8:0.0} ms / 1,000 users{(m.Admissible ? "" : "  [no admissible setting]")}\n");
+                $"  {m.Method,-9} validation gain {m.ValidationGain:+0.0000;-0.0000;0.0000}  test gain {testGain:+0.0000;-0.0000;0.0000} (NDCG drop {testDrop:P1}, Gini {sasRec.Test.Gini:0.000} -> {m.Test.Gini:0.000})  {m.MsPer1000Users,8:0.0} ms / 1,000 users{(m.Admissible ? "" : "  [no admissible setting]")}\n");
         }
         foreach (var line in result.Verdict) sb.Append(line).Append('\n');
         return sb.ToString();
     }
 
     private static string Diff(ConfidenceInterval ci) =>
-        string.Create(Inv, $"{ci.Estimate:+0.0000;-0.0000} [{ci.Low:+0.0000;-0.0000}, {ci.High:+0.0000;-0.0000}]");
+        string.Create(Inv, $"{ci.Estimate:+0.0000;-0.0000;0.0000} [{ci.Low:+0.0000;-0.0000;0.0000}, {ci.High:+0.0000;-0.0000;0.0000}]");
 
     private static string P(double p) => p < 0.0001 ? "<0.0001" : p.ToString("0.0000", Inv);
 

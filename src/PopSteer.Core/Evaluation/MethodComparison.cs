@@ -74,7 +74,7 @@ public static class MethodComparison
                     grid.Add(point);
                     validationLists[point] = lists;
                     progress?.Invoke(string.Create(CultureInfo.InvariantCulture,
-                        $"[valid] {method} {i + 1}/{candidates.Count} {setting.Label}: ndcg@{options.K} {metrics.Ndcg:0.0000}, gini@{options.K} {metrics.Gini:0.0000}, tail cov {metrics.TailCoverage:0.0000}, gain {point.Gain:+0.0000;-0.0000}{(point.Admissible ? "" : " (drop too large)")}"));
+                        $"[valid] {method} {i + 1}/{candidates.Count} {setting.Label}: ndcg@{options.K} {metrics.Ndcg:0.0000}, gini@{options.K} {metrics.Gini:0.0000}, tail cov {metrics.TailCoverage:0.0000}, gain {point.Gain:+0.0000;-0.0000;0.0000}{(point.Admissible ? "" : " (drop too large)")}"));
                 }
                 var best = SelectionScore.Pick(reference!, points.Select(p => (p.Point, p.Point.Validation)), options.MaxNdcgDrop);
                 // No admissible point: show the least damaging one, flagged as such, rather than drop the method.

@@ -94,7 +94,7 @@ internal static class MethodComparisonAnalysis
             var l = outcomes.First(o => o.Method == leader);
             var r = outcomes.First(o => o.Method == runnerUp);
             lines.Add(string.Create(inv,
-                $"Selection score on validation: {leader} leads ({l.ValidationGain:+0.0000;-0.0000}) over {runnerUp} ({r.ValidationGain:+0.0000;-0.0000}) by {validationLead.Estimate:+0.0000;-0.0000}, 95% CI [{validationLead.Low:+0.0000;-0.0000}, {validationLead.High:+0.0000;-0.0000}]: {(validationLead.Excludes(0) ? "outside the noise." : "INSIDE the noise (resampling the users can reverse it).")}"));
+                $"Selection score on validation: {leader} leads ({l.ValidationGain:+0.0000;-0.0000;0.0000}) over {runnerUp} ({r.ValidationGain:+0.0000;-0.0000;0.0000}) by {validationLead.Estimate:+0.0000;-0.0000;0.0000}, 95% CI [{validationLead.Low:+0.0000;-0.0000;0.0000}, {validationLead.High:+0.0000;-0.0000;0.0000}]: {(validationLead.Excludes(0) ? "outside the noise." : "INSIDE the noise (resampling the users can reverse it).")}"));
         }
         if (fronts.Count > 0)
         {
@@ -120,7 +120,7 @@ internal static class MethodComparisonAnalysis
                 ? (dn > 0 ? "higher NDCG@10, outside the noise" : "LOWER NDCG@10, outside the noise")
                 : "NDCG@10 inside the noise";
             lines.Add(string.Create(inv,
-                $"PopSteer vs {other} on test: Gini {dg:+0.0000;-0.0000} [{gLow:+0.0000;-0.0000}, {gHigh:+0.0000;-0.0000}], {gini}; NDCG {dn:+0.0000;-0.0000} [{nLow:+0.0000;-0.0000}, {nHigh:+0.0000;-0.0000}] (Wilcoxon p {p.Wilcoxon.PValue:0.000}, t-test p {p.TTest.PValue:0.000}), {ndcg}."));
+                $"PopSteer vs {other} on test: Gini {dg:+0.0000;-0.0000;0.0000} [{gLow:+0.0000;-0.0000;0.0000}, {gHigh:+0.0000;-0.0000;0.0000}], {gini}; NDCG {dn:+0.0000;-0.0000;0.0000} [{nLow:+0.0000;-0.0000;0.0000}, {nHigh:+0.0000;-0.0000;0.0000}] (Wilcoxon p {p.Wilcoxon.PValue:0.000}, t-test p {p.TTest.PValue:0.000}), {ndcg}."));
         }
         return lines;
     }
