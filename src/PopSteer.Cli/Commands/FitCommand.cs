@@ -42,9 +42,9 @@ internal static class FitCommand
         var saeUnitNorm = new Option<bool?>("--sae-unit-norm") { Description = "Keep the SAE's decoder rows at unit norm (default true)." };
         var saeNormalise = new Option<bool?>("--sae-normalise") { Description = "Train the SAE on inputs scaled to unit variance per dimension, folded back at the end (default true)." };
         var curvePlot = new Option<string?>("--curve-plot") { Description = "Draw the directory's learning curves (SASRec, SAE) to this PNG." };
-        var share = new Option<double>("--share") { Description = "Head/tail share of interactions (0.2; the 2026 version uses 0.1).", DefaultValueFactory = _ => 0.2 };
+        var share = new Option<double>("--share") { Description = "Head/tail share of interactions (default 0.1, the 2026 variant's; the 2025 one used 0.2).", DefaultValueFactory = _ => new FitOptions().GroupShare };
         var prefixes = new Option<int>("--prefixes") { Description = "Real training prefixes sampled for the synthetic head/tail users.", DefaultValueFactory = _ => 100_000 };
-        var synthetic = new Option<SyntheticUserMode>("--synthetic-users") { Description = "Sample (2025) or NearestByEmbedding (2026 variant).", DefaultValueFactory = _ => SyntheticUserMode.Sample };
+        var synthetic = new Option<SyntheticUserMode>("--synthetic-users") { Description = "NearestByEmbedding (the 2026 variant, default) or Sample (2025).", DefaultValueFactory = _ => new FitOptions().SyntheticUsers };
 
         var command = new Command(name, description) { data, format, kCore, output, seed, device, epochs, saeEpochs, patience, minEpochs, stride, lr, saeLr, saeBatch, saeWarmup, saeBiasFromMean, saeUnitNorm, saeNormalise, share, prefixes, synthetic, curvePlot };
         command.SetAction((r, ct) =>
