@@ -65,9 +65,11 @@ public sealed class ModelRefitter(IOptions<RetrainerOptions> options, ILogger<Mo
         if (split.TrainingSamples == 0)
             return RefitResult.Failed(baseVersion, "no recent user has two training items: nothing to analyse");
 
-        double share = manifest.Analysis?.GroupShare ?? 0.2;
         var (liveCounts, _) = DriftDetector.Map(live.Counts, items);
-        var groups = PopularityGroups.FromCounts(DriftDetector.ToWholeCounts(liveCounts), share);
+        // The serving model's share; where one live item alone holds more than it, widened as fit widens it.
+        var liveWhole = DriftDetector.ToWholeCounts(liveCounts);
+        double share = PopularityGroups.ShareWithBothGroups(liveWhole, manifest.Analysis?.GroupShare ?? 0.2);
+        var groups = PopularityGroups.FromCounts(liveWhole, share);
         int head = groups.Size(PopularityGroup.Head), tail = groups.Size(PopularityGroup.Tail);
         if (head == 0 || tail == 0)
             return RefitResult.Failed(baseVersion, $"the live popularity gives {head} head and {tail} tail items at share {share}: the neuron scores need both");

@@ -96,6 +96,23 @@ public sealed class SplitTests : IDisposable
     }
 
     [Fact]
+    public void The_share_widens_only_as_far_as_head_and_tail_both_need()
+    {
+        // Item 1 holds 50%: no head at any share below 0.5; at 0.5 the head is {1} and the tail {4, 5, 6} (0.15 <= 0.5).
+        long[] skewed = [0, 50, 20, 15, 8, 5, 2];
+        Assert.Equal(0.5, PopularityGroups.ShareWithBothGroups(skewed, 0.1), 9);
+        Assert.Equal(0.5, PopularityGroups.ShareWithBothGroups(skewed, 0.2), 9);
+        // Item 1 at 16%: share 0.1 has no head, 0.15 neither (0.16 > 0.15), 0.2 does.
+        long[] mild = [0, 16, 14, 12, 10, 10, 10, 10, 8, 6, 4];
+        Assert.Empty(PopularityGroups.FromCounts(mild, 0.1).Items(PopularityGroup.Head));
+        Assert.Equal(0.2, PopularityGroups.ShareWithBothGroups(mild, 0.1), 9);
+        // Both groups already present: the share is kept. One item with 60%: nothing up to 0.5 helps, the share is kept.
+        long[] even = [0, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10];
+        Assert.Equal(0.1, PopularityGroups.ShareWithBothGroups(even, 0.1), 12);
+        Assert.Equal(0.1, PopularityGroups.ShareWithBothGroups([0, 60, 20, 20], 0.1), 12);
+    }
+
+    [Fact]
     public void Synthetic_data_is_seeded_exact_in_size_and_long_tailed()
     {
         var o = new SyntheticDataOptions(Users: 200, Items: 300, Interactions: 6000, Seed: 5);

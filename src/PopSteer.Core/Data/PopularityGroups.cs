@@ -27,6 +27,21 @@ public sealed class PopularityGroups
     public IEnumerable<int> Items(PopularityGroup g) => Enumerable.Range(1, ItemCount).Where(i => Groups[i] == g);
     public int Size(PopularityGroup g) => Items(g).Count();
 
+    /// <summary>
+    /// <paramref name="share"/>, or where that leaves the head or the tail empty (one item alone holds more than the
+    /// share: a small or very skewed catalogue), the smallest of share + 0.05, + 0.10, ... up to 0.5 that gives both
+    /// groups an item. The neuron analysis needs both; the caller records and reports the share it used.
+    /// </summary>
+    public static double ShareWithBothGroups(long[] counts, double share)
+    {
+        for (double s = share; s <= 0.5 + 1e-9; s = Math.Round(s + 0.05, 10))
+        {
+            var groups = FromCounts(counts, s);
+            if (groups.Size(PopularityGroup.Head) > 0 && groups.Size(PopularityGroup.Tail) > 0) return s;
+        }
+        return share;
+    }
+
     /// <summary>Builds the groups from per-item counts (index 0 ignored). Ties broken by item id for determinism.</summary>
     public static PopularityGroups FromCounts(long[] counts, double share = 0.2)
     {

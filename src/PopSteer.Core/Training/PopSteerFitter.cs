@@ -43,7 +43,7 @@ public static class PopSteerFitter
         var times = new Dictionary<string, TimeSpan>();
         var clock = Stopwatch.StartNew();
         var split = LeaveOneOutSplit.Create(data, options.MaxLength);
-        var groups = PopularityGroups.FromCounts(split.TrainingTargetCounts, options.GroupShare);
+        var groups = PopularityGroups.FromCounts(split.TrainingTargetCounts, PopularityGroups.ShareWithBothGroups(split.TrainingTargetCounts, options.GroupShare));
         times["split"] = clock.Elapsed;
 
         random.manual_seed(options.Seed);
@@ -149,9 +149,11 @@ public static class PopSteerFitter
         var (manifest, split) = Open(data, directory, options);
         using var sasRec = ModelDirectory.LoadSasRec(directory, manifest);
         using var sae = ModelDirectory.LoadSae(directory, manifest);
-        // Groups follow the requested share (the 2026 variant uses 0.1), recomputed from the same training targets.
-        var groups = PopularityGroups.FromCounts(split.TrainingTargetCounts, options.GroupShare);
-        var settings = new AnalysisSettings { Prefixes = options.AnalysisPrefixes, GroupShare = options.GroupShare, Mode = options.SyntheticUsers, Seed = options.Seed };
+        // Groups follow the requested share (the 2026 variant uses 0.1), recomputed from the same training targets; where
+        // one item alone holds more than the share, the share widens until head and tail both have an item.
+        double share = PopularityGroups.ShareWithBothGroups(split.TrainingTargetCounts, options.GroupShare);
+        var groups = PopularityGroups.FromCounts(split.TrainingTargetCounts, share);
+        var settings = new AnalysisSettings { Prefixes = options.AnalysisPrefixes, GroupShare = share, Mode = options.SyntheticUsers, Seed = options.Seed };
         var clock = Stopwatch.StartNew();
         NeuronStats stats;
         try
@@ -171,7 +173,9 @@ public static class PopSteerFitter
         manifest.Metrics["analyze.head_neurons"] = stats.CohenD.Count(d => d > 0);
         manifest.Steering = null;
         ModelDirectory.Save(directory, manifest, ModelDirectory.LoadItems(manifest), sasRec.to(CPU), sae.to(CPU), stats, groups);
-        return new FitReport(directory, manifest.Version) { AnalyzeTime = elapsed, StageTimes = new Dictionary<string, TimeSpan> { ["analyze"] = elapsed }, Metrics = manifest.Metrics };
+        var warnings = share == options.GroupShare ? new List<string>() : [string.Create(CultureInfo.InvariantCulture,
+            $"at head/tail share {options.GroupShare} the head or the tail is empty (one item alone holds more than the share); the groups use share {share} (recorded in the manifest).")];
+        return new FitReport(directory, manifest.Version) { AnalyzeTime = elapsed, StageTimes = new Dictionary<string, TimeSpan> { ["analyze"] = elapsed }, Metrics = manifest.Metrics, Warnings = warnings };
     }
 
     /// <summary>Verifies the directory and that <paramref name="data"/> is the data it was trained on.</summary>
