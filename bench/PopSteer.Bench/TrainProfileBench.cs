@@ -13,7 +13,7 @@ namespace PopSteer.Bench;
 /// yardstick measured before and after in the same run, and each epoch's model FLOPs as a share of it. The per-epoch
 /// lines (loss, validation NDCG@10 / FVU) double as learning curves.
 /// <code>
-/// train-profile [--data PATH | --users 6000 --items 3400 --interactions 1000000 --repeat 0] [--epochs 1] [--sae-epochs 2]
+/// train-profile [--data PATH | --users 6000 --items 3400 --interactions 1000000 --repeat 0] [--epochs 1] [--sae-epochs 2] [--sae-batch B]
 ///               [--min-epochs 0] [--patience 10] [--warmup 0] [--cosine] [--sae-stride 1] [--no-sae] [--threads T]
 /// </code>
 /// </summary>
@@ -59,7 +59,7 @@ internal static class TrainProfileBench
             Console.WriteLine($"SAE inputs: {train.shape[0]} training and {valid.shape[0]} validation vectors in {clock.Elapsed.TotalSeconds:F1} s (a forward over every prefix, once per fit)");
             random.manual_seed(a.Int("seed", 42));
             using var sae = new TopKSae(SaeConfig.ForDim(fit.Dim, fit.SaeWidthMultiplier, fit.SaeK));
-            var saeOptions = fit.Sae with { MaxEpochs = a.Int("sae-epochs", 2), Patience = a.Int("sae-epochs", 2), Seed = a.Int("seed", 42) };
+            var saeOptions = fit.Sae with { MaxEpochs = a.Int("sae-epochs", 2), Patience = a.Int("sae-epochs", 2), Seed = a.Int("seed", 42), BatchSize = a.Int("sae-batch", fit.Sae.BatchSize) };
             var saeProfile = new TrainingProfile();
             var saeResult = SaeTrainer.Train(sae, train, valid, saeOptions, profile: saeProfile, progress: new Curve());
             Report("SAE", saeProfile, saeResult, SaeEpochFlops(sae.Config, train.shape[0]), peakBefore);
