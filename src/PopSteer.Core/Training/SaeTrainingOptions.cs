@@ -3,7 +3,7 @@ namespace PopSteer.Core.Training;
 /// <summary>
 /// The SAE's optimisation. METHOD.md section 3 gives Adam 1e-3, batch 2048; at that rate the SAE did not converge in
 /// 100 epochs on repeat-heavy data. The default here is a measured schedule (docs/core.md): Adam, one epoch of linear
-/// warm-up to 3e-3, cosine decay to 0 over a fixed 20 epochs, batches of 64 (32x the steps of 2048 at about 1.4x the
+/// warm-up to 3e-3, cosine decay to 0 over a fixed 20 epochs, batches of 64 (32x the steps of 2048 at 1.4-1.55x the
 /// time of batch 256 on a CPU; the only setting measured that reached validation FVU 0.01 on Wikipedia), inputs
 /// scaled to unit variance, b_dec started at the mean and unit-norm decoder rows (Gao et al. 2024); the best
 /// validation FVU is kept.
