@@ -45,7 +45,7 @@ internal static class ScoringBench
         var rng = new Random(1);
         var batches = (a.Get("batches") ?? "1,64,256,1024").Split(',').Select(int.Parse).ToArray();
         // Up to the small-batch limit the Scorer uses the managed path; both are measured there, so the row shows the crossover.
-        int managedUpTo = a.Int("managed-up-to", 64);
+        int managedUpTo = a.Int("managed-up-to", 4096);
         foreach (int batch in batches)
         {
             var histories = Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, length).Select(_ => rng.Next(1, items + 1)).ToArray()).ToArray();
@@ -53,7 +53,11 @@ internal static class ScoringBench
             foreach (var (path, limit) in paths)
             {
                 model.SmallBatchLimit = limit;
-                model.Recommend(histories, ScoringMethod.PopSteer, plan, 10); // warm-up
+                // Warm-up for half a second: .NET compiles a method first without optimisation and recompiles the
+                // hot ones a little later, so one call is not enough; the first row of a run measured tier-0 code.
+                var warm = Stopwatch.StartNew();
+                do model.Recommend(histories, ScoringMethod.PopSteer, plan, 10);
+                while (warm.Elapsed.TotalSeconds < 0.5);
                 int calls = 0;
                 var clock = Stopwatch.StartNew();
                 double cpu0 = CpuClock.ThreadSeconds();

@@ -21,8 +21,9 @@ public sealed class ScoringOptions
 
     /// <summary>
     /// Batches of at most this many users are scored by the managed SIMD path instead of libtorch (0: always libtorch).
-    /// At batch 1 the managed path is several times faster (libtorch's cost there is per operation); the default is
-    /// the crossover measured by `PopSteer.Bench scoring` (docs/speed.md). Rankings are the same on both paths.
+    /// At batch 1 the managed path is several times faster (libtorch's cost there is per operation) and it stays ahead up
+    /// to the 1,024 users measured (`PopSteer.Bench scoring`, docs/speed.md), so by default every batch takes it on a CPU.
+    /// It splits a batch over `TorchThreads` threads. Rankings are the same on both paths.
     /// </summary>
     [Range(0, 100_000, ErrorMessage = "Scoring:SmallBatchLimit must be between 0 and 100000.")]
     public int SmallBatchLimit { get; set; } = PopSteer.Core.Scoring.PopSteerModel.DefaultSmallBatchLimit;

@@ -101,6 +101,14 @@ public sealed class FastScoringTests : IDisposable
                 Assert.True(Math.Abs(torchExcluding[u][r].Score - managedExcluding[u][r].Score) <= 1e-4 * Math.Max(1, Math.Abs(torchExcluding[u][r].Score)),
                     $"user {u} rank {r}: libtorch {torchExcluding[u][r].Score}, managed {managedExcluding[u][r].Score}");
         }
+        // Split over threads, the managed path serves the same lists in the same order (users 0..63 in parts of 8+).
+        model.Parallelism = 1;
+        var oneThread = model.Recommend(histories, ScoringMethod.PopSteer, plan, 10);
+        model.Parallelism = 3;
+        var threeThreads = model.Recommend(histories, ScoringMethod.PopSteer, plan, 10);
+        for (int u = 0; u < users; u++)
+            Assert.Equal(oneThread[u], threeThreads[u]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.Parallelism = -1);
         // Steering moved something, so the comparison above is not of three identical lists.
         Assert.NotEqual(expected[ScoringMethod.Sae].SelectMany(l => l), expected[ScoringMethod.PopSteer].SelectMany(l => l));
     }

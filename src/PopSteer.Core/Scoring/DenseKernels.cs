@@ -189,6 +189,34 @@ internal static class DenseKernels
         }
     }
 
+    /// <summary>x becomes softmax(scale x), in place: the max subtracted first, as torch does, so exp never overflows.</summary>
+    public static void Softmax(Span<float> x, float scale)
+    {
+        int n = x.Length, i = 0;
+        ref float r = ref MemoryMarshal.GetReference(x);
+        var vmax = Vector256.Create(float.NegativeInfinity);
+        for (; i + Lanes <= n; i += Lanes) vmax = Vector256.Max(vmax, Vector256.LoadUnsafe(ref r, (nuint)i));
+        float max = float.NegativeInfinity;
+        for (int l = 0; l < Lanes; l++) max = MathF.Max(max, vmax.GetElement(l));
+        for (; i < n; i++) max = MathF.Max(max, Unsafe.Add(ref r, i));
+        // exp(scale (x - max)); scale > 0, so the largest term is exp(0) = 1.
+        var vscale = Vector256.Create(scale);
+        var shift = Vector256.Create(-scale * max);
+        var acc = Vector256<float>.Zero;
+        for (i = 0; i + Lanes <= n; i += Lanes)
+        {
+            var e = Vector256.Exp(Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref r, (nuint)i), vscale, shift));
+            e.StoreUnsafe(ref r, (nuint)i);
+            acc += e;
+        }
+        float sum = Vector256.Sum(acc);
+        for (; i < n; i++) sum += Unsafe.Add(ref r, i) = MathF.Exp(Unsafe.Add(ref r, i) * scale - scale * max);
+        float inv = 1f / sum;
+        var vinv = Vector256.Create(inv);
+        for (i = 0; i + Lanes <= n; i += Lanes) (Vector256.LoadUnsafe(ref r, (nuint)i) * vinv).StoreUnsafe(ref r, (nuint)i);
+        for (; i < n; i++) Unsafe.Add(ref r, i) *= inv;
+    }
+
     /// <summary>Sum of x.</summary>
     public static float Sum(ReadOnlySpan<float> x)
     {

@@ -47,12 +47,25 @@ public sealed class PopSteerModel : IDisposable
 
     /// <summary>
     /// <see cref="Recommend"/> scores batches of at most this many users in managed code (<see cref="SmallBatchScorer"/>)
-    /// and larger ones through libtorch; 0 always uses libtorch. The default is the crossover measured by
-    /// `PopSteer.Bench scoring` (docs/speed.md). Ignored on a GPU or a CPU without 256-bit SIMD.
+    /// and larger ones through libtorch; 0 always uses libtorch. On this project's 2-core machine the managed path is
+    /// faster at every batch size measured, 1 to 1,024 users, on one thread and on two (`PopSteer.Bench scoring`,
+    /// docs/speed.md), so the default sends every batch a Scorer makes there. Ignored on a GPU or a CPU without 256-bit SIMD.
     /// </summary>
     public int SmallBatchLimit { get; set; } = DefaultSmallBatchLimit;
 
-    public const int DefaultSmallBatchLimit = 16;
+    public const int DefaultSmallBatchLimit = 4096;
+
+    /// <summary>
+    /// Threads the managed path splits a batch over (at least 8 users each); 0, the default, follows libtorch's
+    /// intra-op thread count, so `--threads` and `Scoring:TorchThreads` govern both paths alike.
+    /// </summary>
+    public int Parallelism
+    {
+        get => _parallelism;
+        set => _parallelism = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Parallelism must be 0 (libtorch's thread count) or positive.");
+    }
+
+    private int _parallelism;
 
     /// <summary>True when this model has the managed small-batch path (a CPU model on a CPU with 256-bit SIMD).</summary>
     public bool HasSmallBatchPath => _smallBatch is not null;
@@ -141,7 +154,7 @@ public sealed class PopSteerModel : IDisposable
             }
             else if (method is not (ScoringMethod.SasRec or ScoringMethod.Sae))
                 throw new ArgumentOutOfRangeException(nameof(method), method, "unknown scoring method");
-            return _smallBatch.Recommend(histories, method, shift, k, excludeSeen);
+            return _smallBatch.Recommend(histories, method, shift, k, excludeSeen, _parallelism > 0 ? _parallelism : get_num_threads());
         }
         using var scope = NewDisposeScope();
         var scores = Scores(histories, method, plan);

@@ -5,12 +5,13 @@ namespace PopSteer.Core.Scoring;
 
 /// <summary>
 /// The same scoring as <see cref="PopSteerModel.Scores"/> (SASRec's last position, the SAE with z += shift, x . e_i,
-/// top-k), for a few users at a time, in managed SIMD code over a copy of the weights. A streaming Scorer mostly
-/// sees batches of one to a few users; there libtorch spends its time per operation (about 45 native calls on tiny
-/// tensors per SASRec forward), not per FLOP. Each user is computed alone at its own length, so no padding and no
-/// mask: position p of the window holds item p, exactly as in the batched path. The last block computes only the
-/// last position, as <see cref="SasRec.UserVectors"/> does. Rankings match the libtorch path (a test holds it to
-/// the reference maths); scores agree to float rounding. Thread-safe: every thread has its own workspace.
+/// top-k) in managed SIMD code over a copy of the weights. It began for the one-to-few-user batches a streaming Scorer
+/// mostly sees, where libtorch spends its time per operation (about 45 native calls on tiny tensors per SASRec
+/// forward), not per FLOP; computing each user alone at its own length (no padding, no mask), in groups of 8 that
+/// share each weight pass, and split over threads, it outruns libtorch at large batches too. Position p of the window
+/// holds item p, exactly as in the batched path. The last block computes only the last position, as
+/// <see cref="SasRec.UserVectors"/> does. Rankings match the libtorch path (a test holds it to the reference maths);
+/// scores agree to float rounding. Thread-safe: every thread has its own workspace.
 /// </summary>
 internal sealed class SmallBatchScorer : IDisposable
 {
@@ -47,68 +48,122 @@ internal sealed class SmallBatchScorer : IDisposable
         _workspace = new ThreadLocal<Workspace>(() => new Workspace(_maxLength, _dim, _ff, _width, _items + 1));
     }
 
-    /// <summary>Top-k per history, as <see cref="PopSteerModel.Recommend"/>; <paramref name="shift"/> only for PopSteer.</summary>
-    public RankedItem[][] Recommend(IReadOnlyList<int[]> histories, ScoringMethod method, float[]? shift, int k, bool excludeSeen)
+    /// <summary>
+    /// Top-k per history, as <see cref="PopSteerModel.Recommend"/>; <paramref name="shift"/> only for PopSteer. With
+    /// <paramref name="parallelism"/> above 1, a batch of at least <see cref="UsersPerThread"/> users per thread is split
+    /// into that many contiguous parts scored at once (each thread has its own workspace; results keep their order).
+    /// </summary>
+    public RankedItem[][] Recommend(IReadOnlyList<int[]> histories, ScoringMethod method, float[]? shift, int k, bool excludeSeen, int parallelism = 1)
     {
         var result = new RankedItem[histories.Count][];
-        var w = _workspace.Value!;
-        for (int u = 0; u < histories.Count; u++)
-        {
-            var history = histories[u] ?? throw new ArgumentException($"History {u} is null.", nameof(histories));
-            if (history.Length == 0) throw new ArgumentException($"History {u} is empty: a user needs at least one known item to be scored.", nameof(histories));
-            UserVector(history, u, w);
-            Span<float> x = w.User;
-            if (method != ScoringMethod.SasRec) x = Reconstruct(w, method == ScoringMethod.PopSteer ? shift : null);
-            var scores = w.Scores.AsSpan(0, _items + 1);
-            DenseKernels.MatMul(x, 1, _dim, _itemsT, _items + 1, _scoreBias, scores);
-            if (excludeSeen)
-                foreach (int item in history)
-                    if (item >= 1 && item <= _items) scores[item] = float.NegativeInfinity;
-            result[u] = Top(scores, Math.Min(k, _items));
-        }
+        int parts = Math.Clamp(histories.Count / UsersPerThread, 1, Math.Max(1, parallelism));
+        if (parts == 1)
+            Score(histories, 0, histories.Count, method, shift, k, excludeSeen, result);
+        else
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+                Score(histories, part * histories.Count / parts, (part + 1) * histories.Count / parts, method, shift, k, excludeSeen, result));
         return result;
+    }
+
+    /// <summary>Below this many users per thread a split costs more (thread hand-off, a second workspace's caches) than it saves.</summary>
+    public const int UsersPerThread = 8;
+
+    /// <summary>
+    /// Users whose SAE encode and item scores share one pass over the weights: both are [users, d] x [d, thousands]
+    /// products that read about 1 MB of weights, so one user at a time is bound by memory, a group of 8 by the FMAs.
+    /// </summary>
+    private const int Group = 8;
+
+    private void Score(IReadOnlyList<int[]> histories, int from, int to, ScoringMethod method, float[]? shift, int k, bool excludeSeen, RankedItem[][] result)
+    {
+        var w = _workspace.Value!;
+        int d = _dim, columns = _items + 1;
+        for (int first = from; first < to; first += Group)
+        {
+            int m = Math.Min(Group, to - first);
+            for (int u = first; u < first + m; u++)
+            {
+                var history = histories[u] ?? throw new ArgumentException($"History {u} is null.", nameof(histories));
+                if (history.Length == 0) throw new ArgumentException($"History {u} is empty: a user needs at least one known item to be scored.", nameof(histories));
+            }
+            UserVectors(histories, first, m, w);
+            ReadOnlySpan<float> x = w.Users.AsSpan(0, m * d);
+            if (method != ScoringMethod.SasRec) x = Reconstruct(w, m, method == ScoringMethod.PopSteer ? shift : null);
+            var scores = w.Scores.AsSpan(0, m * columns);
+            DenseKernels.MatMul(x, m, d, _itemsT, columns, _scoreBias, scores);
+            for (int i = 0; i < m; i++)
+            {
+                var row = scores.Slice(i * columns, columns);
+                var history = histories[first + i];
+                if (excludeSeen)
+                    foreach (int item in history)
+                        if (item >= 1 && item <= _items) row[item] = float.NegativeInfinity;
+                result[first + i] = Top(row, Math.Min(k, _items));
+            }
+        }
     }
 
     public void Dispose() => _workspace.Dispose();
 
-    /// <summary>SASRec's output at the last of the (at most MaxLength) most recent items, into w.User.</summary>
-    private void UserVector(int[] history, int u, Workspace w)
+    /// <summary>
+    /// SASRec's output at the last of the (at most MaxLength) most recent items of users first .. first + m - 1, into
+    /// the rows of w.Users. Stage by stage over the group: one block's weights (about 200 KB) stay in cache for all m
+    /// users instead of being evicted, user after user, by the SAE encoder and the item table (about 2 MB together).
+    /// </summary>
+    private void UserVectors(IReadOnlyList<int[]> histories, int first, int m, Workspace w)
     {
-        int length = Math.Min(history.Length, _maxLength), start = history.Length - length, d = _dim;
-        var hidden = w.Hidden.AsSpan(0, length * d);
-        for (int t = 0; t < length; t++)
+        int d = _dim, window = _maxLength * d;
+        Span<int> lengths = stackalloc int[m];
+        for (int i = 0; i < m; i++)
         {
-            int item = history[start + t];
-            if (item < 1 || item > _items)
-                throw new ArgumentOutOfRangeException(nameof(history), item, $"History {u} holds item id {item}, outside 1..{_items}.");
-            var row = hidden.Slice(t * d, d);
-            _itemTable.AsSpan(item * d, d).CopyTo(row);
-            DenseKernels.AddScaled(row, 1f, _positions.AsSpan(t * d, d));
+            int u = first + i;
+            var history = histories[u];
+            int length = lengths[i] = Math.Min(history.Length, _maxLength), start = history.Length - length;
+            var hidden = w.Hidden.AsSpan(i * window, length * d);
+            for (int t = 0; t < length; t++)
+            {
+                int item = history[start + t];
+                if (item < 1 || item > _items)
+                    throw new ArgumentOutOfRangeException(nameof(histories), item, $"History {u} holds item id {item}, outside 1..{_items}.");
+                var row = hidden.Slice(t * d, d);
+                _itemTable.AsSpan(item * d, d).CopyTo(row);
+                DenseKernels.AddScaled(row, 1f, _positions.AsSpan(t * d, d));
+            }
+            DenseKernels.AddLayerNorm(hidden, default, d, _embedGamma, _embedBeta, _eps);
         }
-        DenseKernels.AddLayerNorm(hidden, default, d, _embedGamma, _embedBeta, _eps);
 
         for (int b = 0; b < _blocks.Length - 1; b++)
         {
             var block = _blocks[b];
-            var qkv = w.Qkv.AsSpan(0, length * 3 * d);
-            DenseKernels.MatMul(hidden, length, d, block.QkvT, 3 * d, block.QkvBias, qkv);
-            var context = w.Context.AsSpan(0, length * d);
-            CausalAttention(qkv, length, context, w);
-            FeedForwardAndNorm(block, context, hidden, length, w);
-            w.Output.AsSpan(0, length * d).CopyTo(hidden);
+            for (int i = 0; i < m; i++)
+            {
+                int length = lengths[i];
+                var hidden = w.Hidden.AsSpan(i * window, length * d);
+                var qkv = w.Qkv.AsSpan(0, length * 3 * d);
+                DenseKernels.MatMul(hidden, length, d, block.QkvT, 3 * d, block.QkvBias, qkv);
+                var context = w.Context.AsSpan(0, length * d);
+                CausalAttention(qkv, length, context, w);
+                FeedForwardAndNorm(block, context, hidden, length, w);
+                w.Output.AsSpan(0, length * d).CopyTo(hidden);
+            }
         }
 
         // The last block: keys and values everywhere, everything else only at the last position.
         var last = _blocks[^1];
-        var kv = w.Qkv.AsSpan(0, length * 2 * d);
-        DenseKernels.MatMul(hidden, length, d, last.KvT, 2 * d, last.KvBias, kv);
-        var query = w.Query.AsSpan(0, d);
-        var lastHidden = hidden.Slice((length - 1) * d, d);
-        DenseKernels.MatMul(lastHidden, 1, d, last.QT, d, last.QBias, query);
-        var lastContext = w.Context.AsSpan(0, d);
-        Attend(query, kv, length, lastContext, w.Probabilities);
-        FeedForwardAndNorm(last, lastContext, lastHidden, 1, w);
-        w.Output.AsSpan(0, d).CopyTo(w.User);
+        for (int i = 0; i < m; i++)
+        {
+            int length = lengths[i];
+            var hidden = w.Hidden.AsSpan(i * window, length * d);
+            var kv = w.Qkv.AsSpan(0, length * 2 * d);
+            DenseKernels.MatMul(hidden, length, d, last.KvT, 2 * d, last.KvBias, kv);
+            var query = w.Query.AsSpan(0, d);
+            var lastHidden = hidden.Slice((length - 1) * d, d);
+            DenseKernels.MatMul(lastHidden, 1, d, last.QT, d, last.QBias, query);
+            var lastContext = w.Context.AsSpan(0, d);
+            Attend(query, kv, length, lastContext, w.Probabilities);
+            FeedForwardAndNorm(last, lastContext, lastHidden, 1, w);
+            w.Output.AsSpan(0, d).CopyTo(w.Users.AsSpan(i * d, d));
+        }
     }
 
     /// <summary>
@@ -136,16 +191,7 @@ internal sealed class SmallBatchScorer : IDisposable
             for (int t = 0; t < length; t++)
             {
                 var row = scores.Slice(t * length, length);
-                float max = float.NegativeInfinity;
-                for (int j = 0; j <= t; j++)
-                {
-                    row[j] *= _attentionScale;
-                    if (row[j] > max) max = row[j];
-                }
-                float sum = 0;
-                for (int j = 0; j <= t; j++) sum += row[j] = MathF.Exp(row[j] - max);
-                float inv = 1f / sum;
-                for (int j = 0; j <= t; j++) row[j] *= inv;
+                DenseKernels.Softmax(row[..(t + 1)], _attentionScale);
                 row[(t + 1)..].Clear(); // the future: masked
             }
             DenseKernels.MatMul(scores, length, length, values, hd, zero, headContext);
@@ -164,18 +210,12 @@ internal sealed class SmallBatchScorer : IDisposable
         for (int h = 0; h < _heads; h++)
         {
             var qh = q.Slice(h * hd, hd);
-            float max = float.NegativeInfinity;
-            for (int j = 0; j < keys; j++)
-            {
-                float s = DenseKernels.Dot(qh, kv.Slice(j * stride + h * hd, hd)) * _attentionScale;
-                probabilities[j] = s;
-                if (s > max) max = s;
-            }
-            float sum = 0;
-            for (int j = 0; j < keys; j++) sum += probabilities[j] = MathF.Exp(probabilities[j] - max);
+            var p = probabilities.AsSpan(0, keys);
+            for (int j = 0; j < keys; j++) p[j] = DenseKernels.Dot(qh, kv.Slice(j * stride + h * hd, hd));
+            DenseKernels.Softmax(p, _attentionScale);
             var ch = context.Slice(h * hd, hd);
             for (int j = 0; j < keys; j++)
-                DenseKernels.AddScaled(ch, probabilities[j] / sum, kv.Slice(j * stride + _dim + h * hd, hd));
+                DenseKernels.AddScaled(ch, p[j], kv.Slice(j * stride + _dim + h * hd, hd));
         }
     }
 
@@ -194,25 +234,30 @@ internal sealed class SmallBatchScorer : IDisposable
         DenseKernels.AddLayerNorm(output, attended, d, block.FeedForwardGamma, block.FeedForwardBeta, _eps);
     }
 
-    /// <summary>x_hat = ReLU(TopK(W_enc (x - b_dec) + b_enc + shift)) W_dec + b_dec, into w.Reconstruction.</summary>
-    private Span<float> Reconstruct(Workspace w, float[]? shift)
+    /// <summary>x_hat = ReLU(TopK(W_enc (x - b_dec) + b_enc + shift)) W_dec + b_dec for the m users in w.Users, into w.Reconstructions.</summary>
+    private ReadOnlySpan<float> Reconstruct(Workspace w, int m, float[]? shift)
     {
         int d = _dim;
-        var centred = w.Query.AsSpan(0, d);
-        for (int i = 0; i < d; i++) centred[i] = w.User[i] - _decoderBias[i];
-        var z = w.Latents.AsSpan(0, _width);
-        DenseKernels.MatMul(centred, 1, d, _encoderT, _width, _encoderBias, z);
-        if (shift is not null) DenseKernels.AddScaled(z, 1f, shift);
+        var centred = w.Centred.AsSpan(0, m * d);
+        for (int i = 0; i < m * d; i++) centred[i] = w.Users[i] - _decoderBias[i % d];
+        var z = w.Latents.AsSpan(0, m * _width);
+        DenseKernels.MatMul(centred, m, d, _encoderT, _width, _encoderBias, z);
+        var reconstructions = w.Reconstructions.AsSpan(0, m * d);
         var top = w.TopLatents;
-        int count = SelectTop(z, _k, top, w.TopValues);
-        var x = w.Reconstruction.AsSpan(0, d);
-        _decoderBias.CopyTo(x);
-        for (int r = 0; r < count; r++)
+        for (int i = 0; i < m; i++)
         {
-            float v = w.TopValues[r];
-            if (v > 0) DenseKernels.AddScaled(x, v, _decoder.AsSpan(top[r] * d, d));
+            var zi = z.Slice(i * _width, _width);
+            if (shift is not null) DenseKernels.AddScaled(zi, 1f, shift);
+            int count = SelectTop(zi, _k, top, w.TopValues);
+            var x = reconstructions.Slice(i * d, d);
+            _decoderBias.CopyTo(x);
+            for (int r = 0; r < count; r++)
+            {
+                float v = w.TopValues[r];
+                if (v > 0) DenseKernels.AddScaled(x, v, _decoder.AsSpan(top[r] * d, d));
+            }
         }
-        return x;
+        return reconstructions;
     }
 
     /// <summary>The k largest entries of <paramref name="values"/> (indices and values), best first; ties to the lower index.</summary>
@@ -301,7 +346,7 @@ internal sealed class SmallBatchScorer : IDisposable
     /// <summary>Per-thread buffers sized for the longest window, so scoring allocates only its results.</summary>
     private sealed class Workspace(int length, int d, int ff, int width, int scores)
     {
-        public float[] Hidden { get; } = new float[length * d];
+        public float[] Hidden { get; } = new float[Group * length * d];
         public float[] Qkv { get; } = new float[length * 3 * d];
         public float[] Context { get; } = new float[length * d];
         public float[] Attended { get; } = new float[length * d];
@@ -315,10 +360,11 @@ internal sealed class SmallBatchScorer : IDisposable
         public float[] HeadContext { get; } = new float[length * d];
         public float[] Zero { get; } = new float[Math.Max(length, d)];
         public float[] Query { get; } = new float[d];
-        public float[] User { get; } = new float[d];
-        public float[] Latents { get; } = new float[width];
-        public float[] Reconstruction { get; } = new float[d];
-        public float[] Scores { get; } = new float[scores];
+        public float[] Users { get; } = new float[Group * d];
+        public float[] Centred { get; } = new float[Group * d];
+        public float[] Latents { get; } = new float[Group * width];
+        public float[] Reconstructions { get; } = new float[Group * d];
+        public float[] Scores { get; } = new float[Group * scores];
         public int[] TopLatents { get; } = new int[width];
         public float[] TopValues { get; } = new float[width];
     }
