@@ -18,6 +18,7 @@ internal static class DenseKernels
     /// [out, in] weight), so every inner step is one broadcast of A and contiguous loads of B. From 4 rows up, blocks
     /// of 4 rows x 16 columns keep 8 accumulators in registers.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MatMul(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, ReadOnlySpan<float> bias, Span<float> c)
     {
         if (a.Length < m * k || b.Length < k * n || bias.Length < n || c.Length < m * n)
@@ -125,6 +126,7 @@ internal static class DenseKernels
     }
 
     /// <summary>Sum of x[i] y[i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
     {
         int n = x.Length, i = 0;
@@ -145,6 +147,7 @@ internal static class DenseKernels
     }
 
     /// <summary>y += a x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddScaled(Span<float> y, float a, ReadOnlySpan<float> x)
     {
         int n = y.Length, i = 0;
@@ -157,6 +160,7 @@ internal static class DenseKernels
     }
 
     /// <summary>Each row of x [rows, d] becomes LayerNorm(x + residual) (residual may be empty), in place; biased variance as torch.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddLayerNorm(Span<float> x, ReadOnlySpan<float> residual, int d, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, float eps)
     {
         for (int r = 0; r + d <= x.Length; r += d)
@@ -190,6 +194,7 @@ internal static class DenseKernels
     }
 
     /// <summary>x becomes softmax(scale x), in place: the max subtracted first, as torch does, so exp never overflows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Softmax(Span<float> x, float scale)
     {
         int n = x.Length, i = 0;
@@ -218,6 +223,7 @@ internal static class DenseKernels
     }
 
     /// <summary>Sum of x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Sum(ReadOnlySpan<float> x)
     {
         int i = 0;
@@ -230,6 +236,7 @@ internal static class DenseKernels
     }
 
     /// <summary>dst [cols, rows] = src [rows, cols] read with a row stride of <paramref name="stride"/> from <paramref name="offset"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Transpose(ReadOnlySpan<float> src, int rows, int cols, int stride, int offset, Span<float> dst)
     {
         for (int r = 0; r < rows; r++)
@@ -240,6 +247,7 @@ internal static class DenseKernels
     }
 
     /// <summary>The exact GELU, x Phi(x) = x/2 (1 + erf(x / sqrt 2)), as torch's default, in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Gelu(Span<float> x)
     {
         int n = x.Length, i = 0;
@@ -263,6 +271,7 @@ internal static class DenseKernels
     /// erf in single precision: the odd/even rational minimax form x P(x^2) / Q(x^2) on [-4, 4] (erf is +-1 in float
     /// beyond), as the vectorised math libraries use; within a few float ulps of the exact value (a test checks it).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static Vector256<float> Erf(Vector256<float> value)
     {
         var x = Vector256.Min(Vector256.Max(value, Vector256.Create(-4f)), Vector256.Create(4f));

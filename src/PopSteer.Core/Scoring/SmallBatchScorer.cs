@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using PopSteer.Core.Model;
 using static TorchSharp.torch;
 
@@ -11,7 +12,9 @@ namespace PopSteer.Core.Scoring;
 /// share each weight pass, and split over threads, it outruns libtorch at large batches too. Position p of the window
 /// holds item p, exactly as in the batched path. The last block computes only the last position, as
 /// <see cref="SasRec.UserVectors"/> does. Rankings match the libtorch path (a test holds it to the reference maths);
-/// scores agree to float rounding. Thread-safe: every thread has its own workspace.
+/// scores agree to float rounding. Thread-safe: every thread has its own workspace. The compute methods are compiled
+/// optimised at once (AggressiveOptimization): under tiered compilation a Scorer that starts into a stream ran these
+/// loops unoptimised for seconds, fell behind and made ever larger, ever slower batches.
 /// </summary>
 internal sealed class SmallBatchScorer : IDisposable
 {
@@ -74,6 +77,7 @@ internal sealed class SmallBatchScorer : IDisposable
     /// </summary>
     private const int Group = 8;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Score(IReadOnlyList<int[]> histories, int from, int to, ScoringMethod method, float[]? shift, int k, bool excludeSeen, RankedItem[][] result)
     {
         var w = _workspace.Value!;
@@ -110,6 +114,7 @@ internal sealed class SmallBatchScorer : IDisposable
     /// the rows of w.Users. Stage by stage over the group: one block's weights (about 200 KB) stay in cache for all m
     /// users instead of being evicted, user after user, by the SAE encoder and the item table (about 2 MB together).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void UserVectors(IReadOnlyList<int[]> histories, int first, int m, Workspace w)
     {
         int d = _dim, window = _maxLength * d;
@@ -170,6 +175,7 @@ internal sealed class SmallBatchScorer : IDisposable
     /// Every position's causal attention, per head: S = Q K^T / sqrt(d_h) and C = softmax(S) V as two matrix products
     /// (the kernel's speed outweighs the masked half it computes); rows of <paramref name="qkv"/> are [q | k | v].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CausalAttention(ReadOnlySpan<float> qkv, int length, Span<float> context, Workspace w)
     {
         int d = _dim, hd = _headDim, stride = 3 * d;
@@ -203,6 +209,7 @@ internal sealed class SmallBatchScorer : IDisposable
     /// The last block's one query: softmax(q k_j / sqrt(d_h)) v_j over keys j &lt; <paramref name="keys"/>, per head.
     /// Rows of <paramref name="kv"/> are [k | v], 2d wide.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Attend(ReadOnlySpan<float> q, ReadOnlySpan<float> kv, int keys, Span<float> context, float[] probabilities)
     {
         int hd = _headDim, stride = 2 * _dim;
@@ -220,6 +227,7 @@ internal sealed class SmallBatchScorer : IDisposable
     }
 
     /// <summary>LN(dense(context) + residual), then LN(W2 GELU(W1 a) + a), into w.Output (rows x d).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FeedForwardAndNorm(Block block, ReadOnlySpan<float> context, ReadOnlySpan<float> residual, int rows, Workspace w)
     {
         int d = _dim;
@@ -235,6 +243,7 @@ internal sealed class SmallBatchScorer : IDisposable
     }
 
     /// <summary>x_hat = ReLU(TopK(W_enc (x - b_dec) + b_enc + shift)) W_dec + b_dec for the m users in w.Users, into w.Reconstructions.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReadOnlySpan<float> Reconstruct(Workspace w, int m, float[]? shift)
     {
         int d = _dim;
@@ -261,6 +270,7 @@ internal sealed class SmallBatchScorer : IDisposable
     }
 
     /// <summary>The k largest entries of <paramref name="values"/> (indices and values), best first; ties to the lower index.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int SelectTop(ReadOnlySpan<float> values, int k, int[] indices, float[] best)
     {
         int count = 0;
@@ -281,6 +291,7 @@ internal sealed class SmallBatchScorer : IDisposable
         return count;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static RankedItem[] Top(ReadOnlySpan<float> scores, int k)
     {
         var indices = new int[k];
