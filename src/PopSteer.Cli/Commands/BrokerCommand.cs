@@ -20,6 +20,8 @@ internal static class BrokerCommand
                 return 2;
             }
             await using var broker = new EmbeddedKafkaBroker(count);
+            // The default topic names with production's partition counts (Kafka:Topics:* renames are not known here).
+            broker.CreateTopics(EmbeddedKafkaBroker.ProductionTopics(new PopSteer.Streaming.Configuration.KafkaTopicOptions()));
             Console.WriteLine(broker.BootstrapServers);
             Console.Error.WriteLine($"Embedded Kafka with {count} brokers is up. Use --bootstrap {broker.BootstrapServers} or Kafka__BootstrapServers={broker.BootstrapServers}. Ctrl-C stops it (its topics are lost).");
             try

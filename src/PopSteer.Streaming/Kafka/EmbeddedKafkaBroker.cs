@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using Confluent.Kafka;
+using PopSteer.Streaming.Configuration;
 
 namespace PopSteer.Streaming.Kafka;
 
@@ -31,6 +33,37 @@ public sealed class EmbeddedKafkaBroker : IDisposable, IAsyncDisposable
         BootstrapServers = string.Join(',', Brokers);
     }
 
+    /// <summary>
+    /// Partition counts of deploy/k8s/base/topics-job.yaml, so the demo and the local runs partition as production
+    /// does. It matters for speed as well as realism: the mock answers a fetch with at most one message set per
+    /// partition and finds it by walking that partition's whole list of sets, so a paced stream (about one event per
+    /// set) costs the broker work that grows with each partition's log; the mock's default of 4 partitions made its one
+    /// thread the limit after ~35 s at ~600 events/s (docs/speed.md).
+    /// </summary>
+    public static IReadOnlyList<(string Topic, int Partitions)> ProductionTopics(KafkaTopicOptions topics) =>
+    [
+        (topics.Interactions, 12), (topics.UsersChanged, 12), (topics.Recommendations, 12), (topics.DeadLetter, 3), (topics.Models, 1),
+    ];
+
+    /// <summary>
+    /// Creates topics with a set number of partitions (replication as the mock's default: min(3, brokers)). The mock
+    /// does not implement the CreateTopics request, so this calls its C API (rd_kafka_mock_topic_create) on the
+    /// cluster this object owns. A topic that already exists is left as it is.
+    /// </summary>
+    public void CreateTopics(IEnumerable<(string Topic, int Partitions)> topics)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var cluster = MockCluster.Of(_owner.Handle);
+        foreach (var (topic, partitions) in topics)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(partitions, 1);
+            int error = MockCluster.rd_kafka_mock_topic_create(cluster, topic, partitions, Math.Min(3, Brokers.Count));
+            // TOPIC_ALREADY_EXISTS (36): created earlier, by us or by auto-creation; its partitions stay as they are.
+            if (error is not 0 and not 36)
+                throw new InvalidOperationException($"The mock cluster refused to create topic {topic} with {partitions} partitions: {new Error((ErrorCode)error).Reason}");
+        }
+    }
+
     /// <summary>host:port of each broker.</summary>
     public IReadOnlyList<string> Brokers { get; }
 
@@ -48,4 +81,42 @@ public sealed class EmbeddedKafkaBroker : IDisposable, IAsyncDisposable
         Dispose();
         return ValueTask.CompletedTask;
     }
+}
+
+/// <summary>
+/// librdkafka's mock-cluster C API, which Confluent.Kafka does not wrap. Bound to the very librdkafka file the client
+/// loaded (Confluent.Kafka picks one of several builds at run time), found in /proc/self/maps: a second copy would
+/// have its own, different cluster.
+/// </summary>
+internal static class MockCluster
+{
+    private const string Library = "librdkafka";
+
+    static MockCluster() => NativeLibrary.SetDllImportResolver(typeof(MockCluster).Assembly, (name, _, _) =>
+        name == Library ? NativeLibrary.Load(LoadedLibrdkafka()) : IntPtr.Zero);
+
+    /// <summary>The rd_kafka_mock_cluster_t of a client that was created with test.mock.num.brokers.</summary>
+    public static IntPtr Of(Handle handle)
+    {
+        // Handle.LibrdkafkaHandle is internal: the rd_kafka_t pointer is reached by reflection, once per call.
+        var property = typeof(Handle).GetProperty("LibrdkafkaHandle", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)
+            ?? throw new InvalidOperationException("This Confluent.Kafka version has no Handle.LibrdkafkaHandle; the mock cluster cannot be reached.");
+        var rk = ((SafeHandle)property.GetValue(handle)!).DangerousGetHandle();
+        var cluster = rd_kafka_handle_mock_cluster(rk);
+        return cluster != IntPtr.Zero ? cluster : throw new InvalidOperationException("The client has no mock cluster (test.mock.num.brokers not set).");
+    }
+
+    private static string LoadedLibrdkafka() =>
+        File.ReadLines("/proc/self/maps")
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(fields => fields.Length >= 6 && Path.GetFileName(fields[5]).EndsWith("librdkafka.so", StringComparison.Ordinal))
+            .Select(fields => fields[5])
+            .FirstOrDefault()
+        ?? throw new InvalidOperationException("librdkafka is not loaded in this process (create a Kafka client first).");
+
+    [DllImport(Library)]
+    internal static extern IntPtr rd_kafka_handle_mock_cluster(IntPtr rk);
+
+    [DllImport(Library)]
+    internal static extern int rd_kafka_mock_topic_create(IntPtr cluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string topic, int partitions, int replicationFactor);
 }

@@ -23,4 +23,21 @@ public sealed class EmbeddedKafkaBrokerTests
         foreach (var group in read.GroupBy(r => Encoding.UTF8.GetString(r.Message.Key!)))
             Assert.Equal(group.Select(r => int.Parse(Encoding.UTF8.GetString(r.Message.Value!)[1..])).Order(), group.Select(r => int.Parse(Encoding.UTF8.GetString(r.Message.Value!)[1..])));
     }
+
+    [Fact]
+    public void Topics_are_created_with_the_partition_counts_asked_for_where_auto_creation_would_give_four()
+    {
+        using var broker = new EmbeddedKafkaBroker(brokers: 3);
+        string wide = KafkaFixture.UniqueTopic("wide"), single = KafkaFixture.UniqueTopic("single"), auto = KafkaFixture.UniqueTopic("auto");
+        broker.CreateTopics([(wide, 12), (single, 1)]);
+        broker.CreateTopics([(wide, 5)]); // already there: kept as it is
+        using var admin = new Confluent.Kafka.AdminClientBuilder(new Confluent.Kafka.AdminClientConfig { BootstrapServers = broker.BootstrapServers, AllowAutoCreateTopics = true }).Build();
+        int Partitions(string topic) => admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions.Count;
+        Assert.Equal(12, Partitions(wide));
+        Assert.Equal(1, Partitions(single));
+        Assert.Equal(4, Partitions(auto));
+        Assert.Throws<ArgumentOutOfRangeException>(() => broker.CreateTopics([(KafkaFixture.UniqueTopic("none"), 0)]));
+        var production = EmbeddedKafkaBroker.ProductionTopics(new PopSteer.Streaming.Configuration.KafkaTopicOptions());
+        Assert.Equal(12, production.Single(t => t.Topic == PopSteer.Streaming.Topics.Interactions).Partitions);
+    }
 }
