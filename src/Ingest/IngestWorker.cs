@@ -40,6 +40,7 @@ public sealed class IngestWorker(
 
     private void Run(CancellationToken stopping)
     {
+        Thread.CurrentThread.Name = "ps-ingest"; // the OS thread name too: per-thread CPU (top -H, the demo) tells the loops apart
         var topics = kafka.Topics;
         var validator = new InteractionEventValidator(_options.MaxPayloadBytes, _options.EventTimeWindow);
         var batch = new IngestBatch();

@@ -56,6 +56,7 @@ public sealed class PopularityTracker(
 
     private void Run(CancellationToken stopping)
     {
+        Thread.CurrentThread.Name = "ps-popularity"; // the OS thread name too: per-thread CPU (top -H, the demo) tells the loops apart
         // One tenure of the lease per pass: a standby waits here without joining the consumer group; a holder that
         // loses the lease stops writing, leaves the group, and competes again (then restores the newest checkpoint).
         while (!stopping.IsCancellationRequested)

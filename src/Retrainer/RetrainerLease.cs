@@ -94,6 +94,7 @@ public sealed class RetrainerLease(
 
     private void Run(CancellationToken stopping)
     {
+        Thread.CurrentThread.Name = "ps-lease"; // the OS thread name too: per-thread CPU (top -H, the demo) tells the loops apart
         var renewEvery = TimeSpan.FromTicks(_options.LeaseTtl.Ticks / 3);
         bool waitingLogged = false;
         while (!stopping.IsCancellationRequested)

@@ -49,6 +49,7 @@ public sealed class RetrainerWorker(
 
     private void Run(CancellationToken stopping)
     {
+        Thread.CurrentThread.Name = "ps-retrainer"; // the OS thread name too: per-thread CPU (top -H, the demo) tells the loops apart
         Directory.CreateDirectory(_options.WorkDirectory);
         try
         {

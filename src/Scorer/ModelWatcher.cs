@@ -44,6 +44,7 @@ public sealed class ModelWatcher(
 
     private void Run(CancellationToken stoppingToken)
     {
+        Thread.CurrentThread.Name = "ps-model-watch"; // the OS thread name too: per-thread CPU (top -H, the demo) tells the loops apart
         var group = $"{_options.GroupId}-models-{Guid.NewGuid():N}";
         using var consumer = kafka.CreateConsumer<string, byte[]>(
             group,

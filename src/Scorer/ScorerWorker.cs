@@ -57,6 +57,7 @@ public sealed class ScorerWorker(
 
     private void Run(CancellationToken stoppingToken)
     {
+        Thread.CurrentThread.Name = "ps-scorer"; // the OS thread name too: per-thread CPU (top -H, the demo) tells the loops apart
         try
         {
             logger.LogInformation("Scorer {Instance} waiting for a model from the registry", _instance);

@@ -79,6 +79,8 @@ internal sealed class DemoRunner(DemoOptions options)
         using var host = builder.Build();
         IConfigurationRoot configuration = builder.Configuration;
 
+        // Before any client touches them: auto-creation would give the mock's default of 4 partitions.
+        broker.CreateTopics(EmbeddedKafkaBroker.ProductionTopics(host.Services.GetRequiredService<KafkaClientFactory>().Topics));
         var registry = host.Services.GetRequiredService<ModelRegistry>();
         var published = await registry.PublishAsync(modelDirectory, cancellationToken);
         Say($"[4/6] Published model {published.Version} to the registry (Redis) and announced it on Kafka");
@@ -129,13 +131,15 @@ internal sealed class DemoRunner(DemoOptions options)
 
     /// <param name="ServedIn">From the first replayed event to the last recommendation read: the pipeline's busy time.</param>
     private sealed record StreamOutcome(
-        PipelineStatistics Statistics, IReadOnlyList<PhaseStatistics> Phases, TimeSpan Elapsed, TimeSpan ServedIn, long Fallbacks, bool CompletedReplay);
+        PipelineStatistics Statistics, IReadOnlyList<PhaseStatistics> Phases, TimeSpan Elapsed, TimeSpan ServedIn, long Fallbacks, bool CompletedReplay,
+        (IReadOnlyList<(string Group, double Seconds, int Threads)> Groups, double WallSeconds)? Cpu, string Breakdown);
 
     private async Task<StreamOutcome> StreamAsync(KafkaClientFactory kafka, SequenceStore sequences, PopSteerModel model,
         IConfigurationRoot configuration, IReadOnlyList<InteractionEvent> events, DriftReference reference, RefitStory story,
         double initialAlpha, CancellationToken cancellationToken)
     {
         var statistics = new PipelineStatistics();
+        using var breakdown = new LatencyBreakdown();
         var phases = new ConcurrentDictionary<(string Phase, double Alpha), PhaseStatistics>();
         var order = new ConcurrentDictionary<(string Phase, double Alpha), long>();
         var liveServed = PhaseStatistics.Window(reference.Before, 2000);
@@ -156,6 +160,7 @@ internal sealed class DemoRunner(DemoOptions options)
         // The view's own consumer: one client, its own thread, as every consumer loop here.
         var viewer = Task.Factory.StartNew(() =>
         {
+            Thread.CurrentThread.Name = "ps-demo-view";
             using var consumer = kafka.CreateConsumer($"popsteer-demo-view-{Guid.NewGuid():N}", c => c.AutoOffsetReset = AutoOffsetReset.Earliest);
             consumer.Subscribe(topics.Recommendations);
             while (!stop.IsCancellationRequested)
@@ -184,6 +189,7 @@ internal sealed class DemoRunner(DemoOptions options)
                 var phase = phases.GetOrAdd(key, k => new PhaseStatistics(k.Phase, k.Alpha, drifted ? reference.After : reference.Before));
                 order.TryAdd(key, Stopwatch.GetTimestamp());
                 statistics.RecommendationReceived(latency);
+                if (recommendation.EnqueuedAt is { } enqueued) breakdown.Recommendation(recommendation.GeneratedAt - enqueued, now - recommendation.GeneratedAt);
                 phase.Add(list, latency, reference.Ndcg(list, answered?.Next));
                 liveServed.Add(list);
                 if (recommendation.Fallback) Interlocked.Increment(ref fallbacks);
@@ -200,6 +206,7 @@ internal sealed class DemoRunner(DemoOptions options)
         // starts: the summary should measure the pipeline, not its start-up.
         await WarmUpAsync(kafka, topics.Interactions, warmedUp.Task, stop.Token);
 
+        var cpu = ThreadCpu.Start();
         var clock = Stopwatch.StartNew();
         story.Start(clock);
         long streamStartTicks = Stopwatch.GetTimestamp();
@@ -214,6 +221,7 @@ internal sealed class DemoRunner(DemoOptions options)
         async Task<Table?> TickAsync()
         {
             var elapsed = clock.Elapsed;
+            if (elapsed >= PipelineStatistics.WarmUp && !breakdown.Recording) breakdown.StartRecording();
             double scheduled = options.Schedule.AlphaAt(elapsed, initialAlpha);
             if (scheduled != alpha)
             {
@@ -278,13 +286,14 @@ internal sealed class DemoRunner(DemoOptions options)
             }
         }
 
+        var cpuUsed = cpu?.Stop();
         stop.Cancel();
         var elapsedTotal = clock.Elapsed;
         var servedIn = TimeSpan.FromTicks(Math.Min(elapsedTotal.Ticks,
             Math.Max(0, (long)((Interlocked.Read(ref lastRecommendationTicks) - streamStartTicks) * (double)TimeSpan.TicksPerSecond / Stopwatch.Frequency))));
         try { await Task.WhenAll(viewer, shadowing, replay); } catch (OperationCanceledException) { }
         var ordered = phases.OrderBy(p => order[p.Key]).Select(p => p.Value).ToArray();
-        return new StreamOutcome(statistics, ordered, elapsedTotal, servedIn, Interlocked.Read(ref fallbacks), completed);
+        return new StreamOutcome(statistics, ordered, elapsedTotal, servedIn, Interlocked.Read(ref fallbacks), completed, cpuUsed, breakdown.Describe());
     }
 
     private const string WarmUpUser = "popsteer-demo-warm-up";
@@ -419,6 +428,16 @@ internal sealed class DemoRunner(DemoOptions options)
         var (steady50, steady99, steadyCount) = s.SteadyLatency();
         if (steadyCount > 0)
             Say(string.Create(CultureInfo.InvariantCulture, $"  steady latency (after the first {PipelineStatistics.WarmUp.TotalSeconds:0} s: consumer groups settled): p50 {steady50:0.0} ms, p99 {steady99:0.0} ms over {steadyCount:N0} recommendations"));
+        if (outcome.Breakdown.Length > 0)
+            Say($"  where it goes after the first {PipelineStatistics.WarmUp.TotalSeconds:0} s (p50/p99 ms; \"to scorer\" = event in Kafka to the Scorer's batch, \"from scorer\" = that batch to the view): {outcome.Breakdown}");
+        if (outcome.Cpu is { } cpu)
+        {
+            // Where the cores went while streaming (this process only; redis-server is its own process).
+            double total = cpu.Groups.Sum(g => g.Seconds);
+            Say(string.Create(CultureInfo.InvariantCulture,
+                $"  CPU while streaming: {total:0.0} s in {cpu.WallSeconds:0.0} s = {total / cpu.WallSeconds:0.00} cores of {Environment.ProcessorCount}; by thread: ") +
+                string.Join(", ", cpu.Groups.Take(8).Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Group} {g.Seconds / cpu.WallSeconds:0.00}"))));
+        }
         foreach (var line in story.Lines()) Say("  " + line);
         static string F(double x, string format = "0.000") => double.IsNaN(x) ? "-" : x.ToString(format, CultureInfo.InvariantCulture);
         var table = new Table().Title("Served lists by phase and alpha (sample = users with shadow lists; stale = the version before the refit, same alpha)");

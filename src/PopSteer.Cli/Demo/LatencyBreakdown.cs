@@ -1,0 +1,86 @@
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using HdrHistogram;
+using PopSteer.Ingest;
+using PopSteer.Scorer;
+
+namespace PopSteer.Cli.Demo;
+
+/// <summary>
+/// Where event-to-recommendation latency goes, for the summary: the services' own stage timings (read from their
+/// meters, as a Prometheus scrape would) and the two halves of each recommendation's latency that its timestamps
+/// split: from the event entering Kafka to the Scorer taking up the user (the Ingest hop, Ingest, the signal hop, the
+/// Scorer's batching and sequence read) and from there to the view reading the list (scoring, the produce and its
+/// acknowledgement, the commit, the last hop). Only after the warm-up, like the steady latency.
+/// </summary>
+internal sealed class LatencyBreakdown : IDisposable
+{
+    private readonly MeterListener _listener = new();
+    private readonly Dictionary<string, LongHistogram> _histograms = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private long _scorerUsers, _scorerBatches;
+    private volatile bool _recording;
+
+    public LatencyBreakdown()
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name is ScorerMetrics.MeterName or IngestMetrics.MeterName) listener.EnableMeasurementEvents(instrument);
+        };
+        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
+        {
+            if (!_recording) return;
+            if (instrument.Name == "popsteer.scorer.stage.duration" && tags.Length > 0 && tags[0].Value is string stage) Record($"scorer {stage}", value);
+            else if (instrument.Name == "popsteer.ingest.batch.duration") Record("ingest batch", value);
+        });
+        _listener.SetMeasurementEventCallback<int>((instrument, value, _, _) =>
+        {
+            if (!_recording || instrument.Name != "popsteer.scorer.batch.size") return;
+            Interlocked.Add(ref _scorerUsers, value);
+            Interlocked.Increment(ref _scorerBatches);
+        });
+        _listener.Start();
+    }
+
+    /// <summary>From now on (after the warm-up) measurements count.</summary>
+    public void StartRecording() => _recording = true;
+
+    public bool Recording => _recording;
+
+    /// <summary>One recommendation's halves: event in Kafka -> Scorer took it up, and Scorer -> the view read it.</summary>
+    public void Recommendation(TimeSpan toScorer, TimeSpan fromScorer)
+    {
+        if (!_recording) return;
+        Record("to scorer", toScorer.TotalMilliseconds);
+        Record("from scorer", fromScorer.TotalMilliseconds);
+    }
+
+    private void Record(string name, double ms)
+    {
+        long micros = Math.Clamp((long)(ms * 1000), 1, 3_600_000_000L);
+        lock (_gate)
+        {
+            if (!_histograms.TryGetValue(name, out var h)) _histograms[name] = h = new LongHistogram(3_600_000_000L, 3);
+            h.RecordValue(micros);
+        }
+    }
+
+    /// <summary>"name p50/p99 ms" for every part measured, in the path's order.</summary>
+    public string Describe()
+    {
+        string[] order = ["to scorer", "from scorer", "ingest batch", "scorer read", "scorer score", "scorer publish", "scorer commit"];
+        lock (_gate)
+        {
+            var parts = order.Where(_histograms.ContainsKey).Select(name =>
+            {
+                var h = _histograms[name];
+                return string.Create(CultureInfo.InvariantCulture, $"{name} {h.GetValueAtPercentile(50) / 1000.0:0.0}/{h.GetValueAtPercentile(99) / 1000.0:0.0}");
+            });
+            long batches = Interlocked.Read(ref _scorerBatches);
+            var size = batches == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $"; {Interlocked.Read(ref _scorerUsers) / (double)batches:0.0} users per Scorer batch");
+            return string.Join(", ", parts) + size;
+        }
+    }
+
+    public void Dispose() => _listener.Dispose();
+}
