@@ -60,6 +60,15 @@ internal static class OpOverheadBench
         Time("matmul [1,64] x [64,3417]", () => x.matmul(e.t()).Dispose());
         using var z = randn(1, 4096);
         Time("topk 32 of 4096", () => { var (v, i) = z.topk(32, dim: 1); v.Dispose(); i.Dispose(); });
+        using var zb = randn(64, 4096);
+        var buffer = new float[64 * 4096];
+        Time("topk 32 of [64, 4096]", () => { var (v, i) = zb.topk(32, dim: 1); v.Dispose(); i.Dispose(); });
+        Time("data<float>().ToArray() of [64, 4096]", () => zb.data<float>().ToArray());
+        Time("data<float>().CopyTo(span) of [64, 4096]", () => zb.data<float>().CopyTo(buffer.AsSpan()));
+        Time("bytes -> float span copy of [64, 4096]", () => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(zb.bytes).CopyTo(buffer));
+        Time("managed top-k 32 of [64, 4096] (SAE training)", () => PopSteer.Core.Training.TopKSelection.Indices(zb, 32).Dispose());
+        int[] topIndices = new int[32]; float[] topValues = new float[32];
+        Time("SelectTop 32 of one row of 4096", () => PopSteer.Core.Scoring.DenseKernels.SelectTop(buffer.AsSpan(0, 4096), 32, topIndices, topValues));
         using var h = randn(1, 50, 64);
         using var wqkv = randn(192, 64);
         using var w1 = randn(256, 64);

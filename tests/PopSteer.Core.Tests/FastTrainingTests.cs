@@ -8,7 +8,8 @@ namespace PopSteer.Core.Tests;
 /// <summary>
 /// The training shortcuts give the plain maths' loss and gradients on seeded inputs: the SAE's backward through the
 /// chosen latents only (against TopK over a differentiable dense z) and SASRec's output layer padded to a multiple of
-/// 32 columns (against the unpadded h E^T).
+/// 32 columns (against the unpadded h E^T), the managed top-k (against torch.topk's sets) and the fused Adam (against
+/// torch.optim.Adam's parameters).
 /// </summary>
 public class FastTrainingTests
 {
@@ -65,5 +66,68 @@ public class FastTrainingTests
         using var value = loss();
         value.backward();
         return (value.item<float>(), sae.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!.clone()));
+    }
+
+    [Fact]
+    public void The_fused_Adam_moves_parameters_as_torch_Adam_does_over_many_steps_and_a_learning_rate_change()
+    {
+        random.manual_seed(13);
+        using var a = nn.Linear(37, 19); // 703 weights (not a multiple of 8: the scalar tail runs) and 19 biases
+        using var b = nn.Linear(37, 19);
+        using (no_grad())
+            foreach (var ((_, pa), (_, pb)) in a.named_parameters().Zip(b.named_parameters())) pb.copy_(pa);
+        var fused = new FusedAdam(a.parameters(), 3e-3);
+        using var reference = optim.Adam(b.parameters(), 3e-3);
+        for (int step = 0; step < 60; step++)
+        {
+            if (step == 30)
+            {
+                fused.LearningRate = 1e-3;
+                foreach (var group in ((TorchSharp.Modules.OptimizerHelper)reference).ParamGroups) group.LearningRate = 1e-3;
+            }
+            using var x = randn(16, 37);
+            using var target = randn(16, 19);
+            a.zero_grad();
+            b.zero_grad();
+            using (var lossA = a.forward(x).sub(target).square().mean()) lossA.backward();
+            using (var lossB = b.forward(x).sub(target).square().mean()) lossB.backward();
+            fused.Step();
+            reference.step();
+        }
+        foreach (var ((name, pa), (_, pb)) in a.named_parameters().Zip(b.named_parameters()))
+        {
+            Assert.True(pa.allclose(pb, rtol: 1e-5, atol: 1e-6), $"{name}: differs by up to {pa.sub(pb).abs().max().item<float>()}");
+        }
+        // The parameters did move: the comparison is not of two untouched copies.
+        using var fresh = nn.Linear(37, 19);
+        Assert.False(a.named_parameters().First().parameter.allclose(fresh.named_parameters().First().parameter));
+    }
+
+    [Fact]
+    public void The_managed_top_k_picks_torch_topk_s_sets_including_rows_with_ties_and_infinities()
+    {
+        random.manual_seed(14);
+        using var z = randn(70, 301);
+        using (no_grad())
+        {
+            z[3].fill_(1f);                                   // one row of ties
+            z[4].index_fill_(0, arange(0, 301, 2, dtype: int64), float.NegativeInfinity);
+            z[5].copy_(arange(301, dtype: float32));          // ascending: every entry enters the list
+        }
+        foreach (int k in new[] { 1, 8, 32, 301 })
+        {
+            using var managed = TopKSelection.Indices(z, k);
+            using var torchIndices = z.topk(k, dim: 1).indexes;
+            Assert.Equal(new long[] { 70, k }, managed.shape);
+            using var managedSorted = managed.sort(dim: 1).Values;
+            using var torchSorted = torchIndices.sort(dim: 1).Values;
+            for (int r = 0; r < 70; r++)
+            {
+                if (r == 3) continue; // all tied: any k of them is a correct set; checked below
+                Assert.True(managedSorted[r].data<long>().ToArray().SequenceEqual(torchSorted[r].data<long>().ToArray()), $"k {k}, row {r}");
+            }
+            // The tied row: k distinct indices, the lowest ones.
+            Assert.Equal(Enumerable.Range(0, k).Select(i => (long)i), managedSorted[3].data<long>().ToArray());
+        }
     }
 }

@@ -257,7 +257,7 @@ internal sealed class SmallBatchScorer : IDisposable
         {
             var zi = z.Slice(i * _width, _width);
             if (shift is not null) DenseKernels.AddScaled(zi, 1f, shift);
-            int count = SelectTop(zi, _k, top, w.TopValues);
+            int count = DenseKernels.SelectTop(zi, _k, top, w.TopValues);
             var x = reconstructions.Slice(i * d, d);
             _decoderBias.CopyTo(x);
             for (int r = 0; r < count; r++)
@@ -269,34 +269,12 @@ internal sealed class SmallBatchScorer : IDisposable
         return reconstructions;
     }
 
-    /// <summary>The k largest entries of <paramref name="values"/> (indices and values), best first; ties to the lower index.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int SelectTop(ReadOnlySpan<float> values, int k, int[] indices, float[] best)
-    {
-        int count = 0;
-        for (int i = 0; i < values.Length; i++)
-        {
-            float v = values[i];
-            if (count == k && !(v > best[k - 1])) continue;
-            int at = count < k ? count++ : k - 1;
-            while (at > 0 && v > best[at - 1])
-            {
-                best[at] = best[at - 1];
-                indices[at] = indices[at - 1];
-                at--;
-            }
-            best[at] = v;
-            indices[at] = i;
-        }
-        return count;
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static RankedItem[] Top(ReadOnlySpan<float> scores, int k)
     {
         var indices = new int[k];
         var values = new float[k];
-        int count = SelectTop(scores, k, indices, values);
+        int count = DenseKernels.SelectTop(scores, k, indices, values);
         var list = new List<RankedItem>(count);
         // -inf entries are padding or masked history items: never a recommendation.
         for (int r = 0; r < count && !float.IsNegativeInfinity(values[r]); r++) list.Add(new RankedItem(indices[r], values[r]));

@@ -32,7 +32,9 @@ public static class SaeTrainer
             sae.SetDecoderBias(mean.to(device));
         }
         if (options.UnitNormDecoder) sae.NormaliseDecoderRows();
-        using var optimizer = optim.Adam(sae.parameters(), options.LearningRate);
+        // On the CPU one fused pass per parameter; elsewhere (CUDA) libtorch's Adam. The same update either way.
+        var fused = FusedAdam.Supports(sae.parameters()) ? new FusedAdam(sae.parameters(), options.LearningRate) : null;
+        using var optimizer = fused is null ? optim.Adam(sae.parameters(), options.LearningRate) : null;
         using var generator = new Generator((ulong)options.Seed);
         long stepsPerEpoch = Math.Max(1, count / options.BatchSize + (count % options.BatchSize >= 2 ? 1 : 0));
         var schedule = new LearningRateSchedule(options.LearningRate, (long)Math.Round(options.WarmupEpochs * stepsPerEpoch),
@@ -69,15 +71,21 @@ public static class SaeTrainer
                         var x = trainVectors.index_select(0, perm.slice(0, start, end, 1)).to(device);
                         profile?.Lap("batch gather");
                         var loss = Loss(sae, x, dead, options.AuxWeight, fired, profile);
-                        if (scheduled) lr = schedule.Apply(optimizer, step);
+                        if (scheduled)
+                        {
+                            if (fused is not null) fused.LearningRate = lr = schedule.At(step);
+                            else lr = schedule.Apply(optimizer!, step);
+                        }
                         step++;
-                        optimizer.zero_grad();
+                        if (fused is not null) sae.zero_grad();
+                        else optimizer!.zero_grad();
                         profile?.Lap(OptimizerPart);
                         loss.backward();
                         profile?.Lap("backward");
                         if (options.UnitNormDecoder) sae.ProjectDecoderGradient();
                         profile?.Lap("unit-norm decoder (gradient projection + row renormalisation)");
-                        optimizer.step();
+                        if (fused is not null) fused.Step();
+                        else optimizer!.step();
                         profile?.Lap(OptimizerPart);
                         if (options.UnitNormDecoder) sae.NormaliseDecoderRows();
                         profile?.Lap("unit-norm decoder (gradient projection + row renormalisation)");
@@ -162,9 +170,9 @@ public static class SaeTrainer
         {
             var z = sae.PreActivation(x);
             profile?.Lap("forward: encoder (no gradient)");
-            indices = z.topk(sae.Config.K, dim: 1).indexes;
+            indices = TopKSelection.Indices(z, sae.Config.K);
             // ReLU before TopK only reorders ties at zero, whose values and gradients are zero either way.
-            if (aux) auxIndices = deadLatents.index_select(0, z.index_select(1, deadLatents).topk(kAux, dim: 1).indexes.reshape(-1)).view(-1, kAux);
+            if (aux) auxIndices = deadLatents.index_select(0, TopKSelection.Indices(z.index_select(1, deadLatents), kAux).reshape(-1)).view(-1, kAux);
             profile?.Lap("forward: top-k");
         }
         var values = sae.PreActivationAt(x, indices).relu();
