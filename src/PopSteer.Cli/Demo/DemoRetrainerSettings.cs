@@ -15,8 +15,10 @@ internal static class DemoRetrainerSettings
         yield return new("Retrainer:CheckInterval", "00:00:02");
         yield return new("Retrainer:CheckpointInterval", "00:00:01");
         // The replay stamps events with its own clock: a half-life of 2,000 replayed events follows the live stream
-        // (the drift bench's --half-life-events; at 50 events/s, 40 s). Full speed (rate 0) spaces events 1 ms apart.
-        double eventsPerSecond = options.Rate > 0 ? options.Rate : 1000;
+        // (the drift bench's --half-life-events; at 50 events/s, 40 s). The replay spaces event times at least 1 ms apart
+        // (full speed, rate 0, exactly that), so in event time no stream runs faster than 1,000 events/s: above that
+        // rate the half-life would fall below the 1 s the Retrainer accepts, and the demo stopped on its own settings.
+        double eventsPerSecond = options.Rate > 0 ? Math.Min(options.Rate, 1000) : 1000;
         yield return new("Retrainer:PopularityHalfLife", TimeSpan.FromSeconds(2000 / eventsPerSecond).ToString("c", CultureInfo.InvariantCulture));
         yield return new("Retrainer:MinEventsBetweenRefits", S(Math.Max(500, options.Rate * 15)));
         yield return new("Retrainer:DriftThreshold", "0.1");
