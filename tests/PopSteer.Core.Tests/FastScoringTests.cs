@@ -114,6 +114,20 @@ public sealed class FastScoringTests : IDisposable
     }
 
     [Fact]
+    public void A_bad_history_in_a_batch_split_over_threads_throws_its_own_exception()
+    {
+        using var model = PopSteerModel.Load(_dir);
+        model.Parallelism = 2;
+        var plan = model.PlanFor(1.0, 64);
+        int[][] Batch(int[] bad) => Enumerable.Range(0, 32).Select(u => u == 20 ? bad : new[] { 1 + u, 2 + u }).ToArray();
+        var outside = Assert.Throws<ArgumentOutOfRangeException>(() => model.Recommend(Batch([3, Items + 1]), ScoringMethod.PopSteer, plan, 10));
+        Assert.Contains("History 20", outside.Message);
+        var empty = Assert.Throws<ArgumentException>(() => model.Recommend(Batch([]), ScoringMethod.PopSteer, plan, 10));
+        Assert.Contains("History 20 is empty", empty.Message);
+        Assert.Equal(32, model.Recommend(Batch([5]), ScoringMethod.PopSteer, plan, 10).Length);
+    }
+
+    [Fact]
     public void The_managed_erf_is_within_float_rounding_of_the_exact_function()
     {
         double worst = 0, at = 0;

@@ -58,13 +58,31 @@ internal sealed class SmallBatchScorer : IDisposable
     /// </summary>
     public RankedItem[][] Recommend(IReadOnlyList<int[]> histories, ScoringMethod method, float[]? shift, int k, bool excludeSeen, int parallelism = 1)
     {
+        // Checked here, on the caller's thread, so a bad history throws its own exception, not one wrapped by Parallel.For.
+        for (int u = 0; u < histories.Count; u++)
+        {
+            var history = histories[u] ?? throw new ArgumentException($"History {u} is null.", nameof(histories));
+            if (history.Length == 0) throw new ArgumentException($"History {u} is empty: a user needs at least one known item to be scored.", nameof(histories));
+            foreach (int item in history.AsSpan(Math.Max(0, history.Length - _maxLength)))
+                if (item < 1 || item > _items)
+                    throw new ArgumentOutOfRangeException(nameof(histories), item, $"History {u} holds item id {item}, outside 1..{_items}.");
+        }
         var result = new RankedItem[histories.Count][];
         int parts = Math.Clamp(histories.Count / UsersPerThread, 1, Math.Max(1, parallelism));
         if (parts == 1)
             Score(histories, 0, histories.Count, method, shift, k, excludeSeen, result);
         else
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
-                Score(histories, part * histories.Count / parts, (part + 1) * histories.Count / parts, method, shift, k, excludeSeen, result));
+        {
+            try
+            {
+                Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+                    Score(histories, part * histories.Count / parts, (part + 1) * histories.Count / parts, method, shift, k, excludeSeen, result));
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            }
+        }
         return result;
     }
 
@@ -85,11 +103,6 @@ internal sealed class SmallBatchScorer : IDisposable
         for (int first = from; first < to; first += Group)
         {
             int m = Math.Min(Group, to - first);
-            for (int u = first; u < first + m; u++)
-            {
-                var history = histories[u] ?? throw new ArgumentException($"History {u} is null.", nameof(histories));
-                if (history.Length == 0) throw new ArgumentException($"History {u} is empty: a user needs at least one known item to be scored.", nameof(histories));
-            }
             UserVectors(histories, first, m, w);
             ReadOnlySpan<float> x = w.Users.AsSpan(0, m * d);
             if (method != ScoringMethod.SasRec) x = Reconstruct(w, m, method == ScoringMethod.PopSteer ? shift : null);
@@ -127,9 +140,7 @@ internal sealed class SmallBatchScorer : IDisposable
             var hidden = w.Hidden.AsSpan(i * window, length * d);
             for (int t = 0; t < length; t++)
             {
-                int item = history[start + t];
-                if (item < 1 || item > _items)
-                    throw new ArgumentOutOfRangeException(nameof(histories), item, $"History {u} holds item id {item}, outside 1..{_items}.");
+                int item = history[start + t]; // in 1..items: checked by Recommend
                 var row = hidden.Slice(t * d, d);
                 _itemTable.AsSpan(item * d, d).CopyTo(row);
                 DenseKernels.AddScaled(row, 1f, _positions.AsSpan(t * d, d));
