@@ -21,7 +21,7 @@ internal static class BrokerCommand
             }
             await using var broker = new EmbeddedKafkaBroker(count);
             // The default topic names with production's partition counts (Kafka:Topics:* renames are not known here).
-            broker.CreateTopics(EmbeddedKafkaBroker.ProductionTopics(new PopSteer.Streaming.Configuration.KafkaTopicOptions()));
+            broker.TryCreateTopics(EmbeddedKafkaBroker.ProductionTopics(new PopSteer.Streaming.Configuration.KafkaTopicOptions()), w => Console.Error.WriteLine($"warning: {w}"));
             Console.WriteLine(broker.BootstrapServers);
             Console.Error.WriteLine($"Embedded Kafka with {count} brokers is up. Use --bootstrap {broker.BootstrapServers} or Kafka__BootstrapServers={broker.BootstrapServers}. Ctrl-C stops it (its topics are lost).");
             try

@@ -80,7 +80,7 @@ internal sealed class DemoRunner(DemoOptions options)
         IConfigurationRoot configuration = builder.Configuration;
 
         // Before any client touches them: auto-creation would give the mock's default of 4 partitions.
-        broker.CreateTopics(EmbeddedKafkaBroker.ProductionTopics(host.Services.GetRequiredService<KafkaClientFactory>().Topics));
+        broker.TryCreateTopics(EmbeddedKafkaBroker.ProductionTopics(host.Services.GetRequiredService<KafkaClientFactory>().Topics), w => Say($"      warning: {w}"));
         var registry = host.Services.GetRequiredService<ModelRegistry>();
         var published = await registry.PublishAsync(modelDirectory, cancellationToken);
         Say($"[4/6] Published model {published.Version} to the registry (Redis) and announced it on Kafka");

@@ -64,6 +64,24 @@ public sealed class EmbeddedKafkaBroker : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="CreateTopics"/>, or, where the mock's C API cannot be reached (another librdkafka build, another
+    /// Confluent.Kafka), a warning and auto-created topics: the demo still runs, with the mock's 4 partitions.
+    /// </summary>
+    public bool TryCreateTopics(IEnumerable<(string Topic, int Partitions)> topics, Action<string> warn)
+    {
+        try
+        {
+            CreateTopics(topics);
+            return true;
+        }
+        catch (Exception e) when (e is InvalidOperationException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            warn($"could not create the topics with their partition counts ({e.Message}); they are auto-created with the mock's default of 4 partitions");
+            return false;
+        }
+    }
+
     /// <summary>host:port of each broker.</summary>
     public IReadOnlyList<string> Brokers { get; }
 

@@ -40,4 +40,17 @@ public sealed class EmbeddedKafkaBrokerTests
         var production = EmbeddedKafkaBroker.ProductionTopics(new PopSteer.Streaming.Configuration.KafkaTopicOptions());
         Assert.Equal(12, production.Single(t => t.Topic == PopSteer.Streaming.Topics.Interactions).Partitions);
     }
+
+    [Fact]
+    public void Where_the_topics_cannot_be_created_the_caller_is_warned_and_goes_on()
+    {
+        var broker = new EmbeddedKafkaBroker(brokers: 1);
+        var topics = new[] { (KafkaFixture.UniqueTopic("gone"), 12) };
+        var warnings = new List<string>();
+        Assert.True(broker.TryCreateTopics(topics, warnings.Add));
+        Assert.Empty(warnings);
+        broker.Dispose(); // the mock cluster is gone with its owner: nothing to create the topics in
+        Assert.False(broker.TryCreateTopics(topics, warnings.Add));
+        Assert.Contains("auto-created", Assert.Single(warnings));
+    }
 }
