@@ -21,12 +21,28 @@ public sealed class ServiceProcess : IDisposable
     /// <summary>The exit code once <see cref="HasExited"/>.</summary>
     public int ExitCode => _process.ExitCode;
 
-    /// <summary>Waits for the process to end on its own; false on timeout.</summary>
-    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+    /// <summary>
+    /// Waits for the process to end on its own; false on timeout. Once it has ended, also waits for its output to be
+    /// read to the end: WaitForExit(timeout) returns before the asynchronous readers have seen the last lines, and a
+    /// test that looked for the process's last words then missed them (seen under a loaded suite).
+    /// </summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout)) return false;
+        _process.WaitForExit();
+        return true;
+    }
 
+    /// <summary>The last 80 lines, for failure messages.</summary>
     public string Output
     {
         get { lock (_output) return string.Join('\n', _output.TakeLast(80)); }
+    }
+
+    /// <summary>Whether any line the process wrote contains <paramref name="text"/> (all lines, not only the last 80).</summary>
+    public bool Wrote(string text)
+    {
+        lock (_output) return _output.Any(line => line.Contains(text, StringComparison.Ordinal));
     }
 
     /// <param name="service">Ingest, Scorer or Retrainer.</param>
@@ -42,6 +58,10 @@ public sealed class ServiceProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        // The tests' output folder holds one appsettings.json for all three services (the Retrainer's, copied last),
+        // which exports metrics on 9464: two children started together then raced for the port and the loser died
+        // building its listener. A test that wants the endpoint sets Metrics:Port to a free port itself.
+        start.Environment["Metrics__Port"] = "0";
         foreach (var (key, value) in settings.AsEnvironment()) start.Environment[key] = value;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment[$"Logging__LogLevel__PopSteer.{service}"] = "Information";

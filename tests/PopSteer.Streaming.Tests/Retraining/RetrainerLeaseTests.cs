@@ -25,7 +25,9 @@ public sealed class RetrainerLeaseTests(RedisServerFixture redis, KafkaFixture k
     private TestSettings Settings()
     {
         var settings = RetrainerTestSettings.Create(kafka.BootstrapServers, redis.ConnectionString, _scratch.Sub("work"));
-        settings["Retrainer:LeaseTtl"] = "00:00:01";
+        // Neither test waits for an expiry (one releases on stop, one takes the lease by hand), so the TTL only has to
+        // outlast a stalled renewal: at 1 s a loaded suite let a's lease expire and the standby took it mid-test.
+        settings["Retrainer:LeaseTtl"] = "00:00:05";
         return settings;
     }
 
