@@ -53,7 +53,7 @@ public sealed class ScorerMetrics : IDisposable
         _modelFallbacks = _meter.CreateCounter<long>("popsteer.scorer.model_fallbacks", "{version}", "Times an older verified version was loaded because `current` was refused and nothing was serving.");
         _batchDuration = _meter.CreateHistogram<double>("popsteer.scorer.batch.duration", "ms", "From batch assembled to offsets committed.");
         _latency = _meter.CreateHistogram<double>("popsteer.scorer.latency", "ms", "Event entering Kafka to its recommendation being delivered and committed.");
-        _stage = _meter.CreateHistogram<double>("popsteer.scorer.stage.duration", "ms", "Time per batch stage (tag stage = read, score, publish, commit).");
+        _stage = _meter.CreateHistogram<double>("popsteer.scorer.stage.duration", "ms", "Time per batch stage (tag stage = collect, read, score, publish, commit, account).");
         _batchSize = _meter.CreateHistogram<int>("popsteer.scorer.batch.size", "{user}", "Distinct users per batch.");
         _meter.CreateObservableGauge("popsteer.scorer.served.tail_share", () => Served.TailShare, null, "Share of served slots that are tail items, over the sliding window.");
         _meter.CreateObservableGauge("popsteer.scorer.served.gini", () => Served.Gini, null, "Gini@K of served exposure over the sliding window.");

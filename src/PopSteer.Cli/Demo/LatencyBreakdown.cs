@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using HdrHistogram;
@@ -18,7 +19,8 @@ internal sealed class LatencyBreakdown : IDisposable
     private readonly MeterListener _listener = new();
     private readonly Dictionary<string, LongHistogram> _histograms = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
-    private long _scorerUsers, _scorerBatches;
+    private readonly Dictionary<string, double> _scorerTotals = new(StringComparer.Ordinal);
+    private long _scorerUsers, _scorerBatches, _recordingSince;
     private volatile bool _recording;
 
     public LatencyBreakdown()
@@ -30,7 +32,11 @@ internal sealed class LatencyBreakdown : IDisposable
         _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
         {
             if (!_recording) return;
-            if (instrument.Name == "popsteer.scorer.stage.duration" && tags.Length > 0 && tags[0].Value is string stage) Record($"scorer {stage}", value);
+            if (instrument.Name == "popsteer.scorer.stage.duration" && tags.Length > 0 && tags[0].Value is string stage)
+            {
+                Record($"scorer {stage}", value);
+                lock (_gate) _scorerTotals[stage] = _scorerTotals.GetValueOrDefault(stage) + value;
+            }
             else if (instrument.Name == "popsteer.ingest.batch.duration") Record("ingest batch", value);
         });
         _listener.SetMeasurementEventCallback<int>((instrument, value, _, _) =>
@@ -43,7 +49,11 @@ internal sealed class LatencyBreakdown : IDisposable
     }
 
     /// <summary>From now on (after the warm-up) measurements count.</summary>
-    public void StartRecording() => _recording = true;
+    public void StartRecording()
+    {
+        Interlocked.Exchange(ref _recordingSince, Stopwatch.GetTimestamp());
+        _recording = true;
+    }
 
     public bool Recording => _recording;
 
@@ -68,7 +78,7 @@ internal sealed class LatencyBreakdown : IDisposable
     /// <summary>"name p50/p99 ms" for every part measured, in the path's order.</summary>
     public string Describe()
     {
-        string[] order = ["to scorer", "from scorer", "ingest batch", "scorer read", "scorer score", "scorer publish", "scorer commit"];
+        string[] order = ["to scorer", "from scorer", "ingest batch", "scorer collect", "scorer read", "scorer score", "scorer publish", "scorer commit", "scorer account"];
         lock (_gate)
         {
             var parts = order.Where(_histograms.ContainsKey).Select(name =>
@@ -78,8 +88,26 @@ internal sealed class LatencyBreakdown : IDisposable
             });
             long batches = Interlocked.Read(ref _scorerBatches);
             var size = batches == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $"; {Interlocked.Read(ref _scorerUsers) / (double)batches:0.0} users per Scorer batch");
-            return string.Join(", ", parts) + size;
+            return string.Join(", ", parts) + size + LoopShares();
         }
+    }
+
+    /// <summary>
+    /// How the Scorer loop's wall time since the warm-up divides between its stages (one loop, so the shares add up
+    /// to at most 100%); the remainder is waiting for a first signal, the dead-letter path and the loop itself. What
+    /// bounds the maximum rate when the loop is never idle.
+    /// </summary>
+    private string LoopShares()
+    {
+        long since = Interlocked.Read(ref _recordingSince);
+        if (since == 0 || _scorerTotals.Count == 0) return "";
+        double wall = Stopwatch.GetElapsedTime(since).TotalMilliseconds;
+        string[] stages = ["collect", "read", "score", "publish", "commit", "account"];
+        var shares = stages.Where(_scorerTotals.ContainsKey)
+            .Select(stage => string.Create(CultureInfo.InvariantCulture, $"{stage} {100 * _scorerTotals[stage] / wall:0}%")).ToList();
+        double rest = 100 * (wall - _scorerTotals.Values.Sum()) / wall;
+        shares.Add(string.Create(CultureInfo.InvariantCulture, $"the rest (idle, loop) {Math.Max(0, rest):0}%"));
+        return "; Scorer loop's time: " + string.Join(", ", shares);
     }
 
     public void Dispose() => _listener.Dispose();
