@@ -12,6 +12,7 @@ using PopSteer.BenchShared;
 using PopSteer.Core.Scoring;
 using PopSteer.Scorer;
 using PopSteer.Scorer.Bench;
+using PopSteer.Streaming.Configuration;
 using PopSteer.Streaming.Contracts;
 using PopSteer.Streaming.DependencyInjection;
 using PopSteer.Streaming.Kafka;
@@ -24,10 +25,12 @@ using PopSteer.Streaming.Sequences;
 //
 //   redis-server --port 6390 --save "" --appendonly no --daemonize yes
 //   dotnet run -c Release --project bench/PopSteer.Scorer.Bench -- --redis 127.0.0.1:6390 [--model DIR]
-//        [--users 5000] [--signals 50000] [--batch 256] [--wait-ms 20] [--threads 2] [--alpha 1.5]
+//        [--users 5000] [--signals 50000] [--batch 256] [--wait-ms 20] [--threads 2] [--alpha 1.5] [--in-flight 2]
+// The embedded broker keeps at most 5 MB per partition (librdkafka's mock drops the oldest message sets beyond it),
+// so the backlog goes to production's 12 partitions: 50,000 signals are ~1 MB a partition.
 var a = ParseArgs(args);
 string redis = a.GetValueOrDefault("redis") ?? throw new ArgumentException("--redis HOST:PORT is required (start one: redis-server --port 6390 --save \"\" --appendonly no)");
-int users = Int("users", 5000), signals = Int("signals", 50_000), batch = Int("batch", 256), waitMs = Int("wait-ms", 20), threads = Int("threads", 2);
+int users = Int("users", 5000), signals = Int("signals", 50_000), batch = Int("batch", 256), waitMs = Int("wait-ms", 20), threads = Int("threads", 2), inFlight = Int("in-flight", 2);
 double alpha = double.Parse(a.GetValueOrDefault("alpha") ?? "1.5", CultureInfo.InvariantCulture);
 
 // The yardstick, at the Scorer's thread count, before and after the run (the load on a shared machine moves).
@@ -62,11 +65,13 @@ var settings = new Dictionary<string, string?>
     ["Scoring:MaxBatchSize"] = batch.ToString(CultureInfo.InvariantCulture),
     ["Scoring:MaxBatchWait"] = TimeSpan.FromMilliseconds(waitMs).ToString(),
     ["Scoring:TorchThreads"] = threads.ToString(CultureInfo.InvariantCulture),
+    ["Scoring:BatchesInFlight"] = inFlight.ToString(CultureInfo.InvariantCulture),
     ["Scoring:GroupId"] = $"bench-scorer-{id}",
     ["Scoring:ModelCacheDirectory"] = Path.Combine(Path.GetTempPath(), $"popsteer-bench-cache-{id}"),
     ["Steering:Alpha"] = alpha.ToString(CultureInfo.InvariantCulture),
 };
 var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+broker.CreateTopics(EmbeddedKafkaBroker.ProductionTopics(configuration.GetSection("Kafka:Topics").Get<KafkaTopicOptions>()!));
 
 // Publish the model and fill Redis with one history per user (items drawn from the model's vocabulary).
 using (var shared = new ServiceCollection().AddLogging().AddPopSteerStreaming(configuration).AddModelRegistry(configuration).BuildServiceProvider())
@@ -171,7 +176,7 @@ double first = batchDone[0].At, last = batchDone[^1].At;
 long recs = batchDone.Skip(1).Sum(b => b.Users);
 double[] sorted = [.. durations.Order()];
 double P(double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
-Console.WriteLine($"threads={threads} batch<={batch} wait={waitMs}ms alpha={alpha}");
+Console.WriteLine($"threads={threads} batch<={batch} wait={waitMs}ms alpha={alpha} batches in flight={inFlight}");
 Console.WriteLine($"batches {batchDone.Count}, recommendations {batchDone.Sum(b => b.Users)} (mean {batchDone.Average(b => b.Users):F1} users/batch after de-duplication)");
 Console.WriteLine($"throughput {recs / (last - first):F0} recommendations/s (steady span {last - first:F2} s, first batch excluded)");
 Console.WriteLine($"batch latency p50 {P(0.50):F1} ms, p99 {P(0.99):F1} ms, max {sorted[^1]:F1} ms");

@@ -14,11 +14,14 @@ namespace PopSteer.Scorer;
 
 /// <summary>
 /// The scoring loop: users-changed signals -> micro-batch -> one pipelined Redis read -> one model call -> publish
-/// recommendations -> wait for every delivery report -> commit. One Kafka consumer for the process's life, on its own
-/// thread; <see cref="ExecuteAsync"/> returns that thread's task, so host shutdown waits for the batch in hand to be
-/// published and committed. A failed batch is not committed: its partitions are rewound and it is consumed again;
-/// after <c>Scoring:MaxBatchAttempts</c> non-transient failures it is scored user by user and the users that still
-/// fail are dead-lettered (<see cref="BatchFailurePolicy"/>, <see cref="PoisonBatchIsolator"/>).
+/// recommendations -> commit once every delivery report is in. One Kafka consumer for the process's life, on its own
+/// thread; <see cref="ExecuteAsync"/> returns that thread's task, so host shutdown waits for the batches in hand to be
+/// delivered and committed. Up to <c>Scoring:BatchesInFlight</c> batches are published at once: while one batch's
+/// delivery reports come in, the next is read and scored (<see cref="PendingBatch"/>); offsets are committed in
+/// batch order, each only after its own reports. A failed batch is not committed: every batch in hand is rewound to
+/// its first offsets and consumed again; after <c>Scoring:MaxBatchAttempts</c> non-transient failures a batch is
+/// scored user by user and the users that still fail are dead-lettered (<see cref="BatchFailurePolicy"/>,
+/// <see cref="PoisonBatchIsolator"/>).
 /// </summary>
 public sealed class ScorerWorker(
     KafkaClientFactory kafka,
@@ -35,13 +38,17 @@ public sealed class ScorerWorker(
     ILogger<ScorerWorker> logger) : BackgroundService
 {
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(200);
+    // With batches awaiting their delivery reports an empty poll hands back to the loop this soon, so their commits
+    // are not held up by a quiet input.
+    private static readonly TimeSpan PendingPoll = TimeSpan.FromMilliseconds(1);
     private static readonly TimeSpan FailureBackoff = TimeSpan.FromSeconds(1);
 
     private readonly ScoringOptions _options = options.Value;
     private readonly DynamicBatcher _batcher = new(options.Value.MaxBatchSize, options.Value.PreferredBatchSize, options.Value.MaxBatchWait, options.Value.ArrivalGap);
     private readonly string _instance = Guid.NewGuid().ToString("N")[..8];
-    private readonly List<ConsumeResult<string, byte[]>> _batch = [];
+    private readonly Queue<PendingBatch> _pending = new();
     private readonly BatchFailurePolicy _failures = new(options.Value.MaxBatchAttempts);
+    private List<ConsumeResult<string, byte[]>> _batch = [];
     private long _batchNumber;
     private ErrorCode _lastConsumeError = ErrorCode.NoError;
 
@@ -83,24 +90,43 @@ public sealed class ScorerWorker(
         using var producer = kafka.CreateProducer();
         using var consumer = kafka.CreateConsumer<string, byte[]>(
             _options.GroupId,
-            build: b => b.SetPartitionsRevokedHandler((_, revoked) => DropRevoked(revoked))
-                         .SetPartitionsLostHandler((_, lost) => DropRevoked(lost)));
+            build: b => b.SetPartitionsRevokedHandler((c, revoked) => Revoked(c, revoked))
+                         .SetPartitionsLostHandler((_, lost) => Lost(lost)));
         consumer.Subscribe(topics.UsersChanged);
         logger.LogInformation("Scorer {Instance} consuming {Topic} as group {Group}", _instance, topics.UsersChanged, _options.GroupId);
 
         while (!stoppingToken.IsCancellationRequested)
         {
+            // Commit what is delivered; make room if the most batches allowed are still awaiting their reports.
+            if (!Settle(consumer, mostPending: _options.BatchesInFlight - 1))
+            {
+                stoppingToken.WaitHandle.WaitOne(FailureBackoff);
+                continue;
+            }
             Assemble(consumer, stoppingToken);
             if (_batch.Count == 0) continue;
             // Once assembled, the batch is finished even if shutdown was requested meanwhile.
-            if (!TryProcess(consumer, producer, topics.Recommendations, topics.DeadLetter))
+            bool isolating = _failures.Isolating;
+            var (pending, error) = TryProcess(producer, topics.Recommendations, topics.DeadLetter);
+            if (pending is not null)
             {
-                Rewind(consumer);
-                stoppingToken.WaitHandle.WaitOne(FailureBackoff);
+                _pending.Enqueue(pending);
+                _batch = [];
+                // A batch scored user by user is settled before anything else: its outcome decides the next attempt.
+                if (isolating && !Settle(consumer, mostPending: 0)) stoppingToken.WaitHandle.WaitOne(FailureBackoff);
+                continue;
             }
-            _batch.Clear();
+            // The batches before it are settled first (their deliveries do not depend on this failure, and their
+            // success must not reset the count this failure adds), then this one goes back to be consumed again.
+            if (Settle(consumer, mostPending: 0))
+            {
+                Failed(_batchNumber, _batch.Count, error!);
+                RewindAll(consumer);
+            }
+            stoppingToken.WaitHandle.WaitOne(FailureBackoff);
         }
 
+        Settle(consumer, mostPending: 0);
         producer.Flush(TimeSpan.FromSeconds(10));
         consumer.Close();
         logger.LogInformation("Scorer {Instance} stopped after {Batches} batches", _instance, _batchNumber);
@@ -113,7 +139,7 @@ public sealed class ScorerWorker(
         var previous = BatchPoll.Item;
         while (!stoppingToken.IsCancellationRequested)
         {
-            var next = _batch.Count == 0 ? IdlePoll : _batcher.NextPoll(_batch.Count, clock.Elapsed, previous);
+            var next = _batch.Count == 0 ? (_pending.Count > 0 ? PendingPoll : IdlePoll) : _batcher.NextPoll(_batch.Count, clock.Elapsed, previous);
             if (next is not { } timeout) break;
             ConsumeResult<string, byte[]>? result;
             try
@@ -125,23 +151,30 @@ public sealed class ScorerWorker(
                 // E.g. the topic does not exist yet (no signal was ever produced): librdkafka recovers by itself.
                 if (e.Error.Code != _lastConsumeError) logger.LogWarning("Consuming {Topic}: {Reason}", kafka.Topics.UsersChanged, e.Error.Reason);
                 _lastConsumeError = e.Error.Code;
-                if (_batch.Count > 0) break;
+                if (_batch.Count > 0 || _pending.Count > 0) break;
                 stoppingToken.WaitHandle.WaitOne(IdlePoll);
                 continue;
             }
             _lastConsumeError = ErrorCode.NoError;
             previous = DynamicBatcher.Outcome(result is not null, timeout);
+            if (result is null && _batch.Count == 0 && _pending.Count > 0) break; // back to the loop: commit what is delivered
             if (result is null) continue; // idle, or the policy decides on the next turn
             if (result.IsPartitionEOF) continue;
             if (_batch.Count == 0) clock.Restart();
             _batch.Add(result);
         }
+        // From the first signal to the hand-on: what the batching policy made the batch wait.
+        if (_batch.Count > 0) metrics.Stage("collect", clock.Elapsed.TotalMilliseconds);
     }
 
-    private bool TryProcess(IConsumer<string, byte[]> consumer, IProducer<string, byte[]> producer, string recommendationsTopic, string deadLetterTopic)
+    /// <summary>
+    /// Reads, scores and hands the batch's messages to the producer, or the exception that stopped it (nothing is
+    /// committed then). Delivery and commit are <see cref="Settle"/>'s.
+    /// </summary>
+    private (PendingBatch? Pending, Exception? Error) TryProcess(IProducer<string, byte[]> producer, string recommendationsTopic, string deadLetterTopic)
     {
         var started = Stopwatch.GetTimestamp();
-        var batchId = $"{_instance}-{++_batchNumber}";
+        var batchId = BatchId(++_batchNumber);
         try
         {
             var model = models.AcquireForBatch();
@@ -172,7 +205,7 @@ public sealed class ScorerWorker(
                     deadLetters.AddRange(signalsOf[user.UserId].Select(r => ScorerDeadLetters.For(r, InvalidEventReason.ScoringFailed, why, _options.DeadLetterMaxPayloadBytes)));
                 }
                 scored = published;
-                stage = Lap("score", stage);
+                Lap("score", stage);
             }
             else
             {
@@ -180,50 +213,87 @@ public sealed class ScorerWorker(
                 stage = Lap("read", stage);
                 active = steering.Resolve(model);
                 scored = scorer.Score(model, active, users, stored, batchId, DateTimeOffset.UtcNow);
-                stage = Lap("score", stage);
+                Lap("score", stage);
                 foreach (var s in scored)
                     deliveries.Add(Produce(producer, recommendationsTopic, ToMessage(s)));
             }
             foreach (var letter in deadLetters)
                 deliveries.Add(Produce(producer, deadLetterTopic, letter));
-            // Commit only what is delivered: every report must be in before the offsets move.
-            Task.WhenAll(deliveries).GetAwaiter().GetResult();
-            stage = Lap("publish", stage);
-
-            var offsets = _batch
-                .GroupBy(r => r.TopicPartition)
-                .Select(g => new TopicPartitionOffset(g.Key, g.Max(r => r.Offset.Value) + 1))
-                .ToArray();
-            if (offsets.Length > 0) resilience.Kafka.Execute(() => consumer.Commit(offsets));
-            Lap("commit", stage);
-            _failures.Succeeded();
-
-            if (model.Version != metrics.ModelVersion) metrics.Served.Reset(model.Model.Groups);
-
-            var now = DateTimeOffset.UtcNow;
-            foreach (var s in scored)
-            {
-                metrics.Served.Add(s.InternalItems);
-                if (s.Recommendation.EnqueuedAt is { } enqueued) metrics.Latency((now - enqueued).TotalMilliseconds);
-            }
-            metrics.BatchDone(_batch.Count, scored.Count, users.Count - scored.Count(s => !s.Recommendation.Fallback),
-                Stopwatch.GetElapsedTime(started).TotalMilliseconds, active, model.Version);
-            if (stored is not null) shadow.Observe(model, users, stored);
-            return true;
+            return (new PendingBatch(_batchNumber, _batch, deliveries, started, model, active, users, scored, stored), null);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            metrics.BatchFailed();
-            bool transient = _failures.Failed(e);
-            if (transient)
-                logger.LogError(e, "Batch {Batch} of {Signals} signals failed (transient); nothing committed, it will be consumed again", batchId, _batch.Count);
-            else
-                logger.LogError(e, "Batch {Batch} of {Signals} signals failed (attempt {Attempt} of {Max}); nothing committed, it will be consumed again{Then}",
-                    batchId, _batch.Count, _failures.Failures, _options.MaxBatchAttempts,
-                    _failures.Isolating ? ", then scored user by user" : "");
-            return false;
+            return (null, e);
         }
     }
+
+    /// <summary>
+    /// Commits, in batch order, every pending batch whose delivery reports are all in, waiting for the oldest while
+    /// more than <paramref name="mostPending"/> are pending. A batch whose delivery failed is not committed: it and
+    /// every batch after it are rewound to be consumed again (false). Loop thread only.
+    /// </summary>
+    private bool Settle(IConsumer<string, byte[]> consumer, int mostPending)
+    {
+        while (_pending.TryPeek(out var head))
+        {
+            if (!head.Deliveries.IsCompleted)
+            {
+                if (_pending.Count <= mostPending) return true;
+                ((IAsyncResult)head.Deliveries).AsyncWaitHandle.WaitOne();
+            }
+            try
+            {
+                head.Deliveries.GetAwaiter().GetResult();
+                metrics.Stage("publish", Stopwatch.GetElapsedTime(head.ProducedAt, Math.Max(head.DeliveredAt, head.ProducedAt)).TotalMilliseconds);
+                var commit = Stopwatch.GetTimestamp();
+                var offsets = head.CommitOffsets();
+                if (offsets.Length > 0) resilience.Kafka.Execute(() => consumer.Commit(offsets));
+                Lap("commit", commit);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Failed(head.Number, head.Signals.Count, e);
+                RewindAll(consumer);
+                return false;
+            }
+            _pending.Dequeue();
+            _failures.Succeeded();
+            Account(head);
+        }
+        return true;
+    }
+
+    /// <summary>The live metrics of a committed batch: served exposure, latency, batch counters, the shadow sample.</summary>
+    private void Account(PendingBatch batch)
+    {
+        var stage = Stopwatch.GetTimestamp();
+        if (batch.Model.Version != metrics.ModelVersion) metrics.Served.Reset(batch.Model.Model.Groups);
+        var now = DateTimeOffset.UtcNow;
+        foreach (var s in batch.Scored)
+        {
+            metrics.Served.Add(s.InternalItems);
+            if (s.Recommendation.EnqueuedAt is { } enqueued) metrics.Latency((now - enqueued).TotalMilliseconds);
+        }
+        metrics.BatchDone(batch.Signals.Count, batch.Scored.Count, batch.Users.Count - batch.Scored.Count(s => !s.Recommendation.Fallback),
+            Stopwatch.GetElapsedTime(batch.StartedAt).TotalMilliseconds, batch.Steering, batch.Model.Version);
+        if (batch.Stored is not null) shadow.Observe(batch.Model, batch.Users, batch.Stored);
+        Lap("account", stage);
+    }
+
+    private void Failed(long number, int signals, Exception e)
+    {
+        var batchId = BatchId(number);
+        metrics.BatchFailed();
+        bool transient = _failures.Failed(e);
+        if (transient)
+            logger.LogError(e, "Batch {Batch} of {Signals} signals failed (transient); nothing committed, it will be consumed again", batchId, signals);
+        else
+            logger.LogError(e, "Batch {Batch} of {Signals} signals failed (attempt {Attempt} of {Max}); nothing committed, it will be consumed again{Then}",
+                batchId, signals, _failures.Failures, _options.MaxBatchAttempts,
+                _failures.Isolating ? ", then scored user by user" : "");
+    }
+
+    private string BatchId(long number) => $"{_instance}-{number}";
 
     private long Lap(string stage, long since)
     {
@@ -282,10 +352,15 @@ public sealed class ScorerWorker(
         return (users, invalid, signalsOf);
     }
 
-    /// <summary>Seeks every partition of the failed batch back to its first offset in the batch.</summary>
-    private void Rewind(IConsumer<string, byte[]> consumer)
+    /// <summary>
+    /// Seeks every partition of the batches in hand (the pending ones and the one being assembled or processed) back
+    /// to its first offset among them, and drops them: they are consumed again. Some of the pending batches may have
+    /// been delivered already; their recommendations are then sent twice, never lost (at least once).
+    /// </summary>
+    private void RewindAll(IConsumer<string, byte[]> consumer)
     {
-        foreach (var first in _batch.GroupBy(r => r.TopicPartition).Select(g => new TopicPartitionOffset(g.Key, g.Min(r => r.Offset.Value))))
+        var inHand = _pending.SelectMany(p => p.Signals).Concat(_batch);
+        foreach (var first in inHand.GroupBy(r => r.TopicPartition).Select(g => new TopicPartitionOffset(g.Key, g.Min(r => r.Offset.Value))))
         {
             try
             {
@@ -297,12 +372,30 @@ public sealed class ScorerWorker(
                 logger.LogWarning("Could not rewind {Partition}: {Reason}", first.TopicPartition, e.Error.Reason);
             }
         }
+        _pending.Clear();
+        _batch = [];
     }
 
-    // Runs inside Consume on the loop thread: the partitions' signals go back to the group uncommitted.
-    private void DropRevoked(IEnumerable<TopicPartitionOffset> revoked)
+    // Runs inside Consume on the loop thread, before the partitions go: what is delivered is committed now (the
+    // assignment still holds), the rest goes back to the group uncommitted and its new owner scores it again.
+    private void Revoked(IConsumer<string, byte[]> consumer, List<TopicPartitionOffset> revoked)
     {
-        var gone = revoked.Select(p => p.TopicPartition).ToHashSet();
-        _batch.RemoveAll(r => gone.Contains(r.TopicPartition));
+        if (_pending.Count > 0 && !Settle(consumer, mostPending: 0))
+            logger.LogWarning("Partitions revoked while a batch's delivery failed; its signals go back to the group uncommitted");
+        Drop(revoked);
+    }
+
+    // Lost (the session expired): committing is no longer possible, so the pending batches are dropped uncommitted.
+    private void Lost(List<TopicPartitionOffset> lost)
+    {
+        if (_pending.Count > 0) logger.LogWarning("Partitions lost with {Batches} batches awaiting delivery; their signals go back to the group uncommitted", _pending.Count);
+        _pending.Clear();
+        Drop(lost);
+    }
+
+    private void Drop(IEnumerable<TopicPartitionOffset> gone)
+    {
+        var partitions = gone.Select(p => p.TopicPartition).ToHashSet();
+        _batch.RemoveAll(r => partitions.Contains(r.TopicPartition));
     }
 }

@@ -32,6 +32,14 @@ public sealed class ScoringOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:00:01", ErrorMessage = "Scoring:ArrivalGap must be between 00:00:00 and 00:00:01.")]
     public TimeSpan ArrivalGap { get; set; } = TimeSpan.FromMilliseconds(1);
 
+    /// <summary>
+    /// Batches whose recommendations may be awaiting their delivery reports at once. At 2 (the default) the next batch
+    /// is collected, read and scored while the last one's reports come in; offsets are still committed in order, each
+    /// batch only after all of its reports. 1: each batch waits for its reports and commit before the next is taken.
+    /// </summary>
+    [Range(1, 16, ErrorMessage = "Scoring:BatchesInFlight must be between 1 and 16.")]
+    public int BatchesInFlight { get; set; } = 2;
+
     /// <summary>Length of each recommendation list.</summary>
     [Range(1, 1000, ErrorMessage = "Scoring:TopK must be between 1 and 1000.")]
     public int TopK { get; set; } = 10;

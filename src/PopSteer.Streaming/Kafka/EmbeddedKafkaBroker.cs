@@ -8,7 +8,9 @@ namespace PopSteer.Streaming.Kafka;
 /// librdkafka's built-in mock cluster (test.mock.num.brokers): real Kafka-protocol brokers on 127.0.0.1 that other
 /// clients and processes reach over TCP. Produce, consume, consumer groups and committed offsets work; topics are
 /// created on first use. Lives as long as this object: the cluster belongs to the client handle that started it.
-/// Not durable and not a production broker: for the demo, tests and benchmarks.
+/// Not durable and not a production broker: for the demo, tests and benchmarks. Its retention is fixed: a partition
+/// keeps at most 5 MB (or 100,000 message sets), the oldest sets beyond that are dropped whether consumed or not, so a
+/// backlog larger than that per partition is lost in part (a consumer then skips to the oldest kept offset).
 /// </summary>
 public sealed class EmbeddedKafkaBroker : IDisposable, IAsyncDisposable
 {
@@ -32,6 +34,9 @@ public sealed class EmbeddedKafkaBroker : IDisposable, IAsyncDisposable
             throw new InvalidOperationException($"The mock cluster reported {Brokers.Count} brokers, expected {brokers}.");
         BootstrapServers = string.Join(',', Brokers);
     }
+
+    /// <summary>The client that owns the cluster (for the mock's C API: <see cref="MockCluster.Of"/>).</summary>
+    internal Handle OwnerHandle => _owner.Handle;
 
     /// <summary>
     /// Partition counts of deploy/k8s/base/topics-job.yaml, so the demo and the local runs partition as production
@@ -134,6 +139,10 @@ internal static class MockCluster
 
     [DllImport(Library)]
     internal static extern IntPtr rd_kafka_handle_mock_cluster(IntPtr rk);
+
+    /// <summary>The next <paramref name="count"/> requests of <paramref name="apiKey"/> to any broker fail with these errors (tests' fault injection).</summary>
+    [DllImport(Library)]
+    internal static extern int rd_kafka_mock_push_request_errors_array(IntPtr cluster, short apiKey, nuint count, int[] errors);
 
     [DllImport(Library)]
     internal static extern int rd_kafka_mock_topic_create(IntPtr cluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string topic, int partitions, int replicationFactor);

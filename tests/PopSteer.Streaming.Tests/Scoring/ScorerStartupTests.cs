@@ -21,6 +21,7 @@ public sealed class ScorerStartupTests : IDisposable
     [InlineData("Scoring:MaxBatchWait", "00:05:00", "Scoring:MaxBatchWait")]
     [InlineData("Metrics:Port", "70000", "Metrics:Port")]
     [InlineData("Scoring:MaxBatchAttempts", "0", "Scoring:MaxBatchAttempts")]
+    [InlineData("Scoring:BatchesInFlight", "0", "Scoring:BatchesInFlight")]
     [InlineData("Registry:PublicKeyFile", "/nonexistent/popsteer-models.pub", "/nonexistent/popsteer-models.pub")]
     [InlineData("Registry:MaxVersionBytes", "10", "Registry:MaxVersionBytes")]
     public async Task A_bad_setting_stops_the_scorer_naming_the_key(string key, string value, string named)
