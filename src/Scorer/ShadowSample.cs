@@ -7,7 +7,7 @@ namespace PopSteer.Scorer;
 
 /// <summary>
 /// The unsteered counterfactual of what the Scorer serves: for every <c>Scoring:ShadowSampleEvery</c>-th user (by a
-/// hash of the id, so the same users throughout), what plain SASRec would have listed from the same history. Its tail
+/// stable hash of the id, so the same users throughout, in every replica and after every restart), what plain SASRec would have listed from the same history. Its tail
 /// share and Gini (<see cref="ScorerMetrics.Shadow"/>) beside the served ones show whether steering works: with alpha
 /// above 0 the served tail share should sit above the shadow's. One extra model call on the sample, after the batch is
 /// committed; a failure here is logged and never fails the batch.
@@ -28,7 +28,7 @@ public sealed class ShadowSample(IOptions<ScoringOptions> options, ScorerMetrics
             var histories = new List<int[]>();
             for (int u = 0; u < users.Count; u++)
             {
-                if ((uint)StringComparer.Ordinal.GetHashCode(users[u].UserId) % (uint)every != 0) continue;
+                if (!Includes(users[u].UserId, every)) continue;
                 var history = BatchScorer.ToHistory(sequences[u], model.Model.Items, model.Model.MaxLength);
                 if (history.Length > 0) histories.Add(history);
             }
@@ -40,5 +40,22 @@ public sealed class ShadowSample(IOptions<ScoringOptions> options, ScorerMetrics
         {
             logger.LogWarning("Shadow sample skipped: {Error}", e.Message);
         }
+    }
+
+    /// <summary>Whether the user is in a sample of every <paramref name="every"/>-th user.</summary>
+    public static bool Includes(string userId, int every) => every > 0 && Hash(userId) % (uint)every == 0;
+
+    /// <summary>
+    /// FNV-1a (32 bit) of the id's UTF-8 bytes. Not <c>string.GetHashCode</c>: .NET randomises that per process, so two
+    /// replicas, or one Scorer before and after a restart, would sample different users and their shadow series would
+    /// not be comparable.
+    /// </summary>
+    public static uint Hash(string userId)
+    {
+        uint hash = 2166136261;
+        Span<byte> buffer = userId.Length <= 256 ? stackalloc byte[System.Text.Encoding.UTF8.GetMaxByteCount(userId.Length)] : new byte[System.Text.Encoding.UTF8.GetMaxByteCount(userId.Length)];
+        int length = System.Text.Encoding.UTF8.GetBytes(userId, buffer);
+        foreach (var b in buffer[..length]) hash = (hash ^ b) * 16777619;
+        return hash;
     }
 }

@@ -5,7 +5,7 @@ using PopSteer.Streaming.Sequences;
 
 namespace PopSteer.Streaming.Tests.Scoring;
 
-/// <summary>The Scorer's pure pieces: history mapping and the sliding served-exposure window.</summary>
+/// <summary>The Scorer's pure pieces: history mapping, the sliding served-exposure window, the shadow sample's choice of users.</summary>
 public sealed class ScoringPiecesTests
 {
     private static readonly DateTimeOffset T0 = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -44,5 +44,25 @@ public sealed class ScoringPiecesTests
         window.Reset(groups); // a new model starts a new window
         Assert.Equal(0, window.Lists);
         Assert.Equal(0, window.TailShare);
+    }
+
+    [Fact]
+    public void Shadow_sample_picks_users_by_a_hash_that_no_process_randomises()
+    {
+        // FNV-1a 32-bit test vectors (Fowler, Noll, Vo): a hash fixed by its definition, so every replica and every
+        // restart picks the same users. string.GetHashCode would differ from process to process.
+        Assert.Equal(0x811c9dc5u, ShadowSample.Hash(""));
+        Assert.Equal(0xe40c292cu, ShadowSample.Hash("a"));
+        Assert.Equal(0xbf9cf968u, ShadowSample.Hash("foobar"));
+        Assert.Equal(0x1e9de8c1u, ShadowSample.Hash("é")); // over its UTF-8 bytes C3 A9, not one value per char
+        var longId = new string('u', 1000); // past the stack buffer
+        Assert.Equal(ShadowSample.Hash(longId), ShadowSample.Hash(new string('u', 1000)));
+
+        // About one user in `every`, and never anyone when sampling is off.
+        var ids = Enumerable.Range(0, 20_000).Select(i => $"user-{i}").ToArray();
+        Assert.All(ids, id => Assert.True(ShadowSample.Includes(id, 1)));
+        Assert.DoesNotContain(ids, id => ShadowSample.Includes(id, 0));
+        int sampled = ids.Count(id => ShadowSample.Includes(id, 100));
+        Assert.InRange(sampled, 140, 260); // 200 expected; 4 standard deviations either side
     }
 }
