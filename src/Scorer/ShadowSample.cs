@@ -53,9 +53,9 @@ public sealed class ShadowSample(IOptions<ScoringOptions> options, ScorerMetrics
     public static uint Hash(string userId)
     {
         uint hash = 2166136261;
-        Span<byte> buffer = userId.Length <= 256 ? stackalloc byte[System.Text.Encoding.UTF8.GetMaxByteCount(userId.Length)] : new byte[System.Text.Encoding.UTF8.GetMaxByteCount(userId.Length)];
-        int length = System.Text.Encoding.UTF8.GetBytes(userId, buffer);
-        foreach (var b in buffer[..length]) hash = (hash ^ b) * 16777619;
+        int most = System.Text.Encoding.UTF8.GetMaxByteCount(userId.Length);
+        Span<byte> buffer = most <= 1024 ? stackalloc byte[most] : new byte[most];
+        foreach (var b in buffer[..System.Text.Encoding.UTF8.GetBytes(userId, buffer)]) hash = (hash ^ b) * 16777619;
         return hash;
     }
 }
