@@ -11,7 +11,7 @@ public sealed class PointwiseFeedForward : Module<Tensor, Tensor>
     private readonly Linear dense_1;
     private readonly Linear dense_2;
     private readonly GELU activation;
-    private readonly Dropout dropout;
+    private readonly FastDropout dropout;
     private readonly LayerNorm layer_norm;
 
     public PointwiseFeedForward(int dim, int inner, double dropoutRate, double eps) : base(nameof(PointwiseFeedForward))
@@ -19,7 +19,7 @@ public sealed class PointwiseFeedForward : Module<Tensor, Tensor>
         dense_1 = Linear(dim, inner);
         dense_2 = Linear(inner, dim);
         activation = GELU();
-        dropout = Dropout(dropoutRate);
+        dropout = new FastDropout(dropoutRate);
         layer_norm = LayerNorm(dim, eps);
         RegisterComponents();
     }

@@ -17,7 +17,7 @@ public sealed class SasRec : Module<Tensor, Tensor>
     private readonly Embedding item_embedding;
     private readonly Embedding position_embedding;
     private readonly LayerNorm layer_norm;
-    private readonly Dropout dropout;
+    private readonly FastDropout dropout;
     private readonly ModuleList<TransformerBlock> blocks;
     private readonly ConcurrentDictionary<(long Length, DeviceType Type, int Index), Tensor> _causalMasks = new();
 
@@ -28,7 +28,7 @@ public sealed class SasRec : Module<Tensor, Tensor>
         item_embedding = Embedding(config.ItemCount + 1, config.Dim, padding_idx: 0);
         position_embedding = Embedding(config.MaxLength, config.Dim);
         layer_norm = LayerNorm(config.Dim, config.LayerNormEps);
-        dropout = Dropout(config.Dropout);
+        dropout = new FastDropout(config.Dropout);
         blocks = new ModuleList<TransformerBlock>(Enumerable.Range(0, config.Blocks).Select(_ => new TransformerBlock(config)).ToArray());
         RegisterComponents();
         ResetParameters();
