@@ -155,6 +155,35 @@ internal static class TrainOpsBench
         Time("bernoulli_ [82,50,64] p=0.5 (in place)", () => x.clone().bernoulli_(0.5));
         Time("rand_like [82,50,64]", () => rand_like(x));
         Time("dropout [82,2,50,50] p=0.5 (attention probabilities)", () => nn.functional.dropout(mask.expand(b, 2, l, l).contiguous(), 0.5, true));
+        var maskBuffer = new float[b * l * d];
+        Time("FastDropout's mask fill alone, 262,400 floats", () => { FastDropout.Fill(maskBuffer, 0.5, 7); return empty(0); });
+        Time("FastDropout.Mask [82,50,64] (seed draw, empty, fill)", () => FastDropout.Mask([b, l, d], 0.5));
+        Time("FastDropout [82,50,64] p=0.5 (managed mask)", () => FastDropout.Apply(x, 0.5));
+        Time("FastDropout [82,2,50,50] p=0.5", () => { using var probs = mask.expand(b, 2, l, l).contiguous(); return FastDropout.Apply(probs, 0.5); });
+        using var qg = randn(b, 2, l, 32).requires_grad_(true);
+        using var above = ones(l, l, dtype: ScalarType.Bool).triu(1);
+        Time("attention fwd+bwd: sdpa causal, dropout 0.5 (libtorch)", () =>
+        {
+            using var s = NewDisposeScope();
+            nn.functional.scaled_dot_product_attention(qg, qg, qg, null, 0.5, true).sum().backward();
+            qg.grad!.zero_();
+            return empty(0).MoveToOuterDisposeScope();
+        });
+        Time("attention fwd+bwd: explicit causal, FastDropout 0.5", () =>
+        {
+            using var s = NewDisposeScope();
+            var scores = qg.matmul(qg.transpose(-2, -1)).mul_(0.17677669529663687).masked_fill_(above, float.NegativeInfinity);
+            FastDropout.Apply(scores.softmax(-1), 0.5).matmul(qg).sum().backward();
+            qg.grad!.zero_();
+            return empty(0).MoveToOuterDisposeScope();
+        });
+        Time("attention fwd+bwd: sdpa causal, no dropout", () =>
+        {
+            using var s = NewDisposeScope();
+            nn.functional.scaled_dot_product_attention(qg, qg, qg, null, 0, true).sum().backward();
+            qg.grad!.zero_();
+            return empty(0).MoveToOuterDisposeScope();
+        });
         Time("gelu [82,50,256]", () => nn.functional.gelu(h));
         Time("layer_norm [82,50,64]", () => nn.functional.layer_norm(x, [d], lnw, lnb, 1e-12));
         Time("linear [82,50,64] -> 192", () => nn.functional.linear(x, w192));
@@ -211,6 +240,11 @@ internal static class TrainOpsBench
         using var wenc = randn(4096, d);
         Time("SAE encoder linear [256,64] -> 4096", () => nn.functional.linear(xs, wenc));
         Time("SAE topk 32 of [256,4096]", () => z.topk(32, dim: 1).values);
+        using var x64 = randn(64, d);
+        using var encBias = zeros(4096);
+        Time("SAE batch 64: encoder linear alone", () => nn.functional.linear(x64, wenc, encBias));
+        Time("SAE batch 64: encoder linear + managed top-k over 2 pool threads", () => { using var e64 = nn.functional.linear(x64, wenc, encBias); return TopKSelection.Indices(e64, 32, parts: 2); });
+        Time("SAE batch 64: encoder linear + managed top-k on the calling thread", () => { using var e64 = nn.functional.linear(x64, wenc, encBias); return TopKSelection.Indices(e64, 32, parts: 1); });
         Time("SAE [256,4096]^T x [256,64] (encoder weight gradient)", () => z.t().matmul(xs));
         Time("SAE index_select 256x32 rows of [4096,64]", () => wenc.index_select(0, randint(0, 4096, [256 * 32])));
         return 0;

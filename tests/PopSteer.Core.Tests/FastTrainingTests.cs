@@ -130,4 +130,28 @@ public class FastTrainingTests
             Assert.Equal(Enumerable.Range(0, k).Select(i => (long)i), managedSorted[3].data<long>().ToArray());
         }
     }
+
+    [Fact]
+    public void The_managed_unit_norm_steps_match_the_tensor_formulas()
+    {
+        random.manual_seed(15);
+        using var sae = new TopKSae(new SaeConfig { InputDim = 12, Width = 40, K = 4, KAux = 8 }); // 12: a 4-float tail per row
+        using (no_grad()) sae.DecoderWeight.mul_(randn(40, 1).abs().add(0.5)); // rows off unit norm
+        using var x = randn(16, 12);
+        using (var loss = sae.Reconstruct(x).square().sum()) loss.backward();
+        using var w = sae.DecoderWeight.detach().clone();
+        using var g = sae.DecoderWeight.grad!.clone();
+        Assert.True(g.abs().sum().item<float>() > 0, "the test needs a gradient on W_dec");
+
+        sae.ProjectDecoderGradient();
+        using var expectedGrad = g.sub(w.mul(g.mul(w).sum(1, keepdim: true)));
+        using var projected = sae.DecoderWeight.grad!;
+        Assert.True(projected.allclose(expectedGrad, rtol: 1e-4, atol: 1e-5), $"max difference {projected.sub(expectedGrad).abs().max().item<float>()} of {expectedGrad.abs().max().item<float>()}");
+
+        sae.NormaliseDecoderRows();
+        using var expectedRows = w.div(w.norm(1, keepdim: true));
+        Assert.True(sae.DecoderWeight.allclose(expectedRows, rtol: 1e-5, atol: 1e-6));
+        using var norms = sae.DecoderWeight.norm(1);
+        Assert.True(norms.allclose(ones(40), rtol: 1e-5, atol: 1e-6));
+    }
 }

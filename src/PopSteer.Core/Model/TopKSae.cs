@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using PopSteer.Core.Scoring;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -109,8 +111,23 @@ public sealed class TopKSae : Module<Tensor, Tensor>
     /// </summary>
     public void ProjectDecoderGradient()
     {
-        if (decoder_weight.grad is not { } grad) return;
+        using var grad = decoder_weight.grad;
+        if (grad is null) return;
         using var _ = no_grad();
+        if (OnCpu(grad))
+        {
+            // One pass over the rows in managed code: the four tensor ops below cost about 5% of a batch-64 SAE step.
+            var w = MemoryMarshal.Cast<byte, float>(decoder_weight.bytes);
+            var g = MemoryMarshal.Cast<byte, float>(grad.bytes);
+            int d = Config.InputDim;
+            for (int j = 0; j < Config.Width; j++)
+            {
+                var row = w.Slice(j * d, d);
+                var rowGrad = g.Slice(j * d, d);
+                DenseKernels.AddScaled(rowGrad, -DenseKernels.Dot(rowGrad, row), row);
+            }
+            return;
+        }
         using var scope = NewDisposeScope();
         var parallel = grad.mul(decoder_weight).sum(1, keepdim: true);
         grad.sub_(decoder_weight.mul(parallel));
@@ -134,9 +151,24 @@ public sealed class TopKSae : Module<Tensor, Tensor>
     public void NormaliseDecoderRows()
     {
         using var _ = no_grad();
+        if (OnCpu(decoder_weight))
+        {
+            var w = MemoryMarshal.Cast<byte, float>(decoder_weight.bytes);
+            int d = Config.InputDim;
+            for (int j = 0; j < Config.Width; j++)
+            {
+                var row = w.Slice(j * d, d);
+                float norm = MathF.Sqrt(DenseKernels.Dot(row, row));
+                DenseKernels.Scale(row, 1f / MathF.Max(norm, 1e-12f));
+            }
+            return;
+        }
         using var scope = NewDisposeScope();
         decoder_weight.div_(decoder_weight.norm(1, keepdim: true).clamp_min(1e-12));
     }
+
+    // W_dec and its gradient as plain contiguous float32 CPU storage: the unit-norm steps then run as managed loops.
+    private static bool OnCpu(Tensor t) => t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32 && t.is_contiguous();
 
     public override Tensor forward(Tensor x) => Reconstruct(x);
 }

@@ -159,6 +159,17 @@ internal static class DenseKernels
         for (; i < n; i++) Unsafe.Add(ref ry, i) += a * Unsafe.Add(ref rx, i);
     }
 
+    /// <summary>x *= a.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Scale(Span<float> x, float a)
+    {
+        int n = x.Length, i = 0;
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        var va = Vector256.Create(a);
+        for (; i + Lanes <= n; i += Lanes) (Vector256.LoadUnsafe(ref rx, (nuint)i) * va).StoreUnsafe(ref rx, (nuint)i);
+        for (; i < n; i++) Unsafe.Add(ref rx, i) *= a;
+    }
+
     /// <summary>Each row of x [rows, d] becomes LayerNorm(x + residual) (residual may be empty), in place; biased variance as torch.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddLayerNorm(Span<float> x, ReadOnlySpan<float> residual, int d, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, float eps)
