@@ -35,12 +35,19 @@ internal static class FitBench
     private static int FitAndReport(SequenceDataset data, Args a, string prep)
     {
         var dir = a.Get("out", Path.Combine(Path.GetTempPath(), "popsteer-bench-model"));
-        var options = new FitOptions
+        // `fit`'s own recipe unless a flag says otherwise (this bench once fixed the SAE at 100 epochs, patience 5: not
+        // what `fit` runs since the recipe changed).
+        var recipe = new FitOptions();
+        var options = recipe with
         {
-            Seed = a.Int("seed", 42),
-            SasRec = new SasRecTrainingOptions { MaxEpochs = a.Int("epochs", 200), Patience = a.Int("patience", 10), WindowStride = a.Int("stride", 0) },
-            Sae = new SaeTrainingOptions { MaxEpochs = a.Int("sae-epochs", 100), Patience = a.Int("sae-patience", 5) },
-            AnalysisPrefixes = a.Int("prefixes", 100_000),
+            Seed = a.Int("seed", recipe.Seed),
+            SasRec = recipe.SasRec with
+            {
+                MaxEpochs = a.Int("epochs", recipe.SasRec.MaxEpochs), Patience = a.Int("patience", recipe.SasRec.Patience),
+                MinEpochs = a.Int("min-epochs", recipe.SasRec.MinEpochs), WindowStride = a.Int("stride", recipe.SasRec.WindowStride),
+            },
+            Sae = recipe.Sae with { MaxEpochs = a.Int("sae-epochs", recipe.Sae.MaxEpochs), Patience = a.Int("sae-patience", recipe.Sae.Patience) },
+            AnalysisPrefixes = a.Int("prefixes", recipe.AnalysisPrefixes),
             ResumeSae = a.Flag("continue-sae"),
         };
         var sink = new SyncProgress(Console.WriteLine);
