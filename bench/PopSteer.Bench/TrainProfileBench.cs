@@ -232,6 +232,26 @@ internal static class TrainOpsBench
                 return empty(0).MoveToOuterDisposeScope();
             });
         }
+        var targetArray = targets.data<long>().ToArray().Select(t => (int)t).ToArray();
+        Time("output layer fwd+bwd: E padded to 3456, FullSoftmaxCrossEntropy (fit's)", () =>
+        {
+            using var s = NewDisposeScope();
+            var padded = cat([eg.detach(), zeros(3456 - 3401, d)], 0);
+            var logits = hg.detach().matmul(padded.t());
+            FullSoftmaxCrossEntropy.LossAndGradient(logits, 3401, targetArray);
+            logits.matmul(padded);
+            logits.t().matmul(hg.detach());
+            return empty(0).MoveToOuterDisposeScope();
+        });
+        Time("clone [2048,3401]", () => scores.clone());
+        foreach (int parts in new[] { 1, 2 })
+            Time($"FullSoftmaxCrossEntropy alone, [2048,3401], {parts} part(s) (clone, loss, gradient)", () =>
+            {
+                using var s = NewDisposeScope();
+                var logits = scores.clone();
+                FullSoftmaxCrossEntropy.LossAndGradient(logits, 3401, targetArray, parts: parts);
+                return empty(0).MoveToOuterDisposeScope();
+            });
         Time("empty [2048,3401] + fill_(0)", () => empty(2048, 3401).fill_(0));
         Time("cross_entropy [2048,3401]", () => nn.functional.cross_entropy(scores, targets));
         Time("log_softmax [2048,3401]", () => scores.log_softmax(1));

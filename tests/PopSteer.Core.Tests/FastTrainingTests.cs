@@ -1,4 +1,6 @@
+using System.Runtime.Intrinsics;
 using PopSteer.Core.Model;
+using PopSteer.Core.Scoring;
 using PopSteer.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -7,8 +9,8 @@ namespace PopSteer.Core.Tests;
 
 /// <summary>
 /// The training shortcuts give the plain maths' loss and gradients on seeded inputs: the SAE's backward through the
-/// chosen latents only (against TopK over a differentiable dense z) and SASRec's output layer padded to a multiple of
-/// 32 columns (against the unpadded h E^T), the managed top-k (against torch.topk's sets) and the fused Adam (against
+/// chosen latents only (against TopK over a differentiable dense z) and SASRec's hand-differentiated, padded output
+/// layer and cross-entropy (against autograd's over the unpadded h E^T), the managed top-k (against torch.topk's sets) and the fused Adam (against
 /// torch.optim.Adam's parameters).
 /// </summary>
 public class FastTrainingTests
@@ -35,29 +37,75 @@ public class FastTrainingTests
         foreach (var g in fast.Grads.Values.Concat(reference.Grads.Values)) g.Dispose();
     }
 
-    [Fact]
-    public void The_padded_output_layer_has_the_unpadded_cross_entropy_and_gradients()
+    [Theory]
+    [InlineData(true)]  // managed, over the torch thread count
+    [InlineData(false)] // tensor operations (any device)
+    public void The_fused_cross_entropy_has_autograd_s_loss_and_logit_gradient_and_ignores_the_padding(bool managed)
     {
         random.manual_seed(12);
-        const long items = 37; // 37 -> 64 columns: 27 padding columns
-        using var table = randn(items, 16).requires_grad_(true);
-        using var hidden = randn(20, 16).requires_grad_(true);
-        using var target = randint(1, items, [20], dtype: int64);
-        using var bias = SasRecTrainer.OutputBias(items, CPU);
-        Assert.Equal(64, SasRecTrainer.PaddedCatalogue(items));
+        const int rows = 300, columns = 37, width = 64; // 27 padding columns; 300 rows: more than one managed part
+        using var logits = randn(rows, width).mul(4);
+        using (no_grad()) logits.narrow(1, columns, width - columns).fill_(50f); // padding must not count, even if large
+        var targets = Enumerable.Range(0, rows).Select(i => i * 7 % columns).ToArray();
+        using var catalogue = logits.narrow(1, 0, columns).detach().clone().requires_grad_(true);
+        using var target = tensor(targets.Select(t => (long)t).ToArray());
+        using var reference = nn.functional.cross_entropy(catalogue, target);
+        reference.backward();
 
-        using var padded = nn.functional.cross_entropy(SasRecTrainer.OutputLogits(hidden, table, bias), target);
-        padded.backward();
-        using var paddedTable = table.grad!.clone();
-        using var paddedHidden = hidden.grad!.clone();
-        table.grad!.zero_();
-        hidden.grad!.zero_();
-        using var plain = nn.functional.cross_entropy(hidden.matmul(table.t()), target);
-        plain.backward();
+        using var fused = logits.clone();
+        double loss = FullSoftmaxCrossEntropy.LossAndGradient(fused, columns, targets, managed);
 
-        Assert.Equal(plain.item<float>(), padded.item<float>(), 5);
-        Assert.True(paddedTable.allclose(table.grad!, rtol: 1e-5, atol: 1e-6));
-        Assert.True(paddedHidden.allclose(hidden.grad!, rtol: 1e-5, atol: 1e-6));
+        Assert.Equal(reference.item<float>(), loss, 4);
+        using var gradient = fused.narrow(1, 0, columns);
+        Assert.True(gradient.allclose(catalogue.grad!, rtol: 1e-4, atol: 1e-7), $"max difference {gradient.sub(catalogue.grad!).abs().max().item<float>()}");
+        using var padding = fused.narrow(1, columns, width - columns);
+        Assert.Equal(0f, padding.abs().max().item<float>());
+        Assert.Throws<ArgumentOutOfRangeException>(() => FullSoftmaxCrossEntropy.LossAndGradient(logits.clone(), columns, targets.Select(_ => columns).ToArray(), managed));
+    }
+
+    [Fact]
+    public void The_managed_exp_is_within_two_float_ulps_down_to_float_s_normal_range_and_zero_below()
+    {
+        double worst = 0, at = 0;
+        for (double x = -87.3; x <= 0; x += 7.3e-4)
+        {
+            double got = DenseKernels.ExpUpToZero(Vector256.Create((float)x)).GetElement(0);
+            double exact = Math.Exp((float)x);
+            double ulps = Math.Abs(got - exact) / (exact * Math.Pow(2, -23));
+            if (ulps > worst) (worst, at) = (ulps, x);
+        }
+        Assert.True(worst <= 2, $"exp off by {worst:F2} ulps at x = {at:F4}");
+        Assert.Equal(1f, DenseKernels.ExpUpToZero(Vector256<float>.Zero).GetElement(0));
+        foreach (float below in new[] { -87.31f, -100f, -1e30f, float.NegativeInfinity })
+            Assert.Equal(0f, DenseKernels.ExpUpToZero(Vector256.Create(below)).GetElement(0));
+    }
+
+    [Fact]
+    public void A_training_step_s_gradients_are_autograd_s_through_the_tied_output_layer()
+    {
+        random.manual_seed(16);
+        const int items = 45; // 46 rows -> 64 padded columns
+        using var model = new SasRec(new SasRecConfig { ItemCount = items, Dim = 16, Blocks = 2, Heads = 2, FeedForward = 32, MaxLength = 10 });
+        model.eval(); // no dropout: both passes see the same network
+        using var input = randint(1, items + 1, [6, 10], dtype: int64);
+        long[] positions = [0, 3, 9, 14, 22, 30, 31, 42, 45, 59];
+        int[] targets = [5, 1, 45, 7, 7, 30, 2, 19, 44, 3];
+
+        model.zero_grad();
+        double loss = SasRecTrainer.AccumulateGradients(model, input, positions, targets);
+        var fused = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!.clone());
+
+        model.zero_grad();
+        using (var hidden = model.forward(input).view(-1, 16).index_select(0, tensor(positions)))
+        using (var reference = nn.functional.cross_entropy(hidden.matmul(model.ItemEmbeddings.t()), tensor(targets.Select(t => (long)t).ToArray())))
+        {
+            reference.backward();
+            Assert.Equal(reference.item<float>(), loss, 4);
+        }
+        foreach (var (name, parameter) in model.named_parameters())
+            Assert.True(fused[name].allclose(parameter.grad!, rtol: 1e-4, atol: 1e-6), $"gradient of {name} differs by up to {fused[name].sub(parameter.grad!).abs().max().item<float>()}");
+        Assert.True(fused["item_embedding.weight"].abs().sum().item<float>() > 0, "the tied table must get a gradient");
+        foreach (var g in fused.Values) g.Dispose();
     }
 
     private static (float Loss, Dictionary<string, Tensor> Grads) Gradients(TopKSae sae, Func<Tensor> loss)

@@ -234,6 +234,83 @@ internal static class DenseKernels
     }
 
     /// <summary>
+    /// One row of the full-softmax cross-entropy, in place: the logits z become its gradient (softmax(z) - onehot(target))
+    /// * share, and -log softmax(z)_target is returned (as logsumexp(z) - z_target: no log of an underflowed probability).
+    /// Three passes over a row that stays in L1 (max; exp and sum; scale); the exponential is <see cref="ExpUpToZero"/>,
+    /// since .NET's Vector256.Exp took most of the row's time (docs/speed.md).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float CrossEntropyRow(Span<float> z, int target, float share)
+    {
+        int n = z.Length, i = 0;
+        ref float r = ref MemoryMarshal.GetReference(z);
+        float logit = z[target];
+        // MaxNative (vmaxps): the logits hold no NaN worth propagating, and Vector256.Max's IEEE rules cost extra blends.
+        var vmax0 = Vector256.Create(float.NegativeInfinity);
+        var vmax1 = vmax0;
+        for (; i + 2 * Lanes <= n; i += 2 * Lanes)
+        {
+            vmax0 = Vector256.MaxNative(vmax0, Vector256.LoadUnsafe(ref r, (nuint)i));
+            vmax1 = Vector256.MaxNative(vmax1, Vector256.LoadUnsafe(ref r, (nuint)(i + Lanes)));
+        }
+        var vmax = Vector256.MaxNative(vmax0, vmax1);
+        float max = float.NegativeInfinity;
+        for (int l = 0; l < Lanes; l++) max = MathF.Max(max, vmax.GetElement(l));
+        for (; i < n; i++) max = MathF.Max(max, Unsafe.Add(ref r, i));
+        var shift = Vector256.Create(max);
+        // Two vectors per turn: two independent polynomial chains for the out-of-order core to overlap.
+        var acc0 = Vector256<float>.Zero;
+        var acc1 = Vector256<float>.Zero;
+        for (i = 0; i + 2 * Lanes <= n; i += 2 * Lanes)
+        {
+            var e0 = ExpUpToZero(Vector256.LoadUnsafe(ref r, (nuint)i) - shift);
+            var e1 = ExpUpToZero(Vector256.LoadUnsafe(ref r, (nuint)(i + Lanes)) - shift);
+            e0.StoreUnsafe(ref r, (nuint)i);
+            e1.StoreUnsafe(ref r, (nuint)(i + Lanes));
+            acc0 += e0;
+            acc1 += e1;
+        }
+        float sum = Vector256.Sum(acc0 + acc1);
+        for (; i < n; i++) sum += Unsafe.Add(ref r, i) = ExpUpToZero(Vector256.Create(Unsafe.Add(ref r, i) - max)).GetElement(0);
+        float scale = share / sum;
+        var vscale = Vector256.Create(scale);
+        for (i = 0; i + Lanes <= n; i += Lanes) (Vector256.LoadUnsafe(ref r, (nuint)i) * vscale).StoreUnsafe(ref r, (nuint)i);
+        for (; i < n; i++) Unsafe.Add(ref r, i) *= scale;
+        z[target] -= share;
+        return max + MathF.Log(sum) - logit;
+    }
+
+    /// <summary>
+    /// exp(x) for x &lt;= 0 in single precision (what a softmax needs once its max is subtracted): x = n ln 2 + f with
+    /// n = round(x / ln 2), |f| &lt;= ln 2 / 2, exp(f) by its degree-6 polynomial (Cephes' expf coefficients), times 2^n built in the exponent
+    /// bits. Within 2 float ulps of exp down to -87.3, where float's normal range ends; below it (and at -inf) it is 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> ExpUpToZero(Vector256<float> x)
+    {
+        var lowest = Vector256.Create(-87.3f);
+        var underflow = Vector256.LessThan(x, lowest);
+        x = Vector256.MaxNative(x, lowest);
+        // n = round(x / ln 2) by the 1.5 * 2^23 trick: adding it leaves n in the low mantissa bits of t (no float-to-int
+        // conversion, which .NET emulates without AVX-512).
+        var magic = Vector256.Create(12582912f);
+        var t = Vector256.FusedMultiplyAdd(x, Vector256.Create(1.44269504088896341f), magic);
+        var n = t - magic;
+        // f = x - n ln 2, with ln 2 split in two so that n * hi is exact.
+        var f = Vector256.FusedMultiplyAdd(n, Vector256.Create(-0.693359375f), x);
+        f = Vector256.FusedMultiplyAdd(n, Vector256.Create(2.12194440e-4f), f);
+        var p = Vector256.FusedMultiplyAdd(Vector256.Create(1.9875691500e-4f), f, Vector256.Create(1.3981999507e-3f));
+        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(8.3334519073e-3f));
+        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(4.1665795894e-2f));
+        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(1.6666665459e-1f));
+        p = Vector256.FusedMultiplyAdd(p, f, Vector256.Create(5.0000001201e-1f));
+        p = Vector256.FusedMultiplyAdd(p, f * f, f + Vector256<float>.One);
+        // t's bits are 0x4B400000 + n; shifted by 23 the constant leaves the word, so this is (n + 127) << 23 = 2^n.
+        var pow2 = (t.AsInt32() + Vector256.Create(127)) << 23;
+        return Vector256.AndNot(p * pow2.AsSingle(), underflow);
+    }
+
+    /// <summary>
     /// The k largest entries of <paramref name="values"/> (indices and values), best first; ties to the lower index.
     /// Once k are held, blocks of 8 with nothing above the current k-th value are skipped with one vector compare:
     /// past the first few hundred entries almost every block is, so a row costs about a compare per 8 entries.

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace PopSteer.Core.Training;
 
 /// <summary>
-/// Trains SASRec with full-softmax cross-entropy over all items at every position of each window
+/// Trains SASRec with full-softmax cross-entropy over all items (<see cref="FullSoftmaxCrossEntropy"/>) at every position of each window
 /// (<see cref="TrainingWindows"/>), Adam, and early stopping on validation NDCG@10. Cancelling keeps the best
 /// epoch's weights and returns normally.
 /// </summary>
@@ -24,7 +24,6 @@ public static class SasRecTrainer
         if (windows.Targets == 0) throw new InvalidOperationException("No training sample: every user has fewer than two training items.");
         model.to(device);
         using var optimizer = optim.Adam(model.parameters(), options.LearningRate);
-        using var outputBias = OutputBias(model.ItemEmbeddings.shape[0], device);
         var rng = new Random(options.Seed);
         long stepsPerEpoch = Math.Max(1, (windows.Targets + options.BatchSize - 1) / options.BatchSize);
         var schedule = new LearningRateSchedule(options.LearningRate, (long)Math.Round(options.WarmupEpochs * stepsPerEpoch),
@@ -59,7 +58,7 @@ public static class SasRecTrainer
                     while (next < order.Length && batchTargets < options.BatchSize) batchTargets += windows.Items[order[next++]].ScoredTargets;
                     if (options.WarmupEpochs > 0 || options.CosineDecay) lr = schedule.Apply(optimizer, step);
                     step++;
-                    lossSum += Step(model, optimizer, split.TrainSequences, windows, order.AsSpan(first, next - first), device, outputBias, profile) * batchTargets;
+                    lossSum += Step(model, optimizer, split.TrainSequences, windows, order.AsSpan(first, next - first), device, profile) * batchTargets;
                     lossTargets += batchTargets;
                     profile?.Lap("loss read-back + tensor disposal");
                 }
@@ -102,13 +101,20 @@ public static class SasRecTrainer
 
     /// <summary>One optimiser step over a batch of windows; returns the mean cross-entropy over its scored targets.</summary>
     private static double Step(SasRec model, optim.Optimizer optimizer, IReadOnlyList<int[]> sequences, TrainingWindows windows, ReadOnlySpan<int> batch, Device device,
-        Tensor outputBias, TrainingProfile? profile)
+        TrainingProfile? profile)
     {
         using var scope = NewDisposeScope();
-        int width = 0;
-        foreach (var w in batch) width = Math.Max(width, windows.Items[w].Length);
+        int width = 0, scoredCount = 0;
+        foreach (var w in batch)
+        {
+            width = Math.Max(width, windows.Items[w].Length);
+            scoredCount += windows.Items[w].ScoredTargets;
+        }
         var inputs = new long[batch.Length * width];
-        var targets = new long[batch.Length * width];
+        // Only scored positions reach the full-catalogue softmax: the output layer dominates the cost.
+        var scoredPositions = new long[scoredCount];
+        var scoredTargets = new int[scoredCount];
+        int n = 0;
         for (int b = 0; b < batch.Length; b++)
         {
             var w = windows.Items[batch[b]];
@@ -116,61 +122,59 @@ public static class SasRecTrainer
             for (int p = 0; p < w.Length; p++)
             {
                 inputs[b * width + p] = s[w.Start + p];
-                if (p >= w.FirstScored) targets[b * width + p] = s[w.Start + p + 1];
+                if (p < w.FirstScored) continue;
+                scoredPositions[n] = b * width + p;
+                scoredTargets[n++] = s[w.Start + p + 1];
             }
         }
         var input = tensor(inputs, [batch.Length, width], device: device);
-        var target = tensor(targets, device: device);
         profile?.Lap("batch assembly");
-        var hidden = model.forward(input).view(-1, model.Config.Dim);
-        profile?.Lap("forward: transformer");
-        // Only scored positions reach the full-catalogue softmax: the output layer dominates the cost.
-        var scored = target.nonzero().squeeze(1);
-        var selected = hidden.index_select(0, scored);
-        // Profiling cuts the graph at the output layer's input so that its backward and the transformer's are timed
-        // apart; the chain rule by hand gives the same gradients.
-        var cut = profile is null ? selected : selected.detach().requires_grad_(true);
-        var loss = nn.functional.cross_entropy(OutputLogits(cut, model.ItemEmbeddings, outputBias), target.index_select(0, scored));
-        profile?.Lap("forward: output layer + cross-entropy");
         optimizer.zero_grad();
-        profile?.Lap("optimizer (zero_grad + Adam step)");
-        loss.backward();
-        if (profile is not null)
-        {
-            profile.Lap("backward: output layer + cross-entropy");
-            selected.backward([cut.grad!]);
-            profile.Lap("backward: transformer");
-        }
+        double loss = AccumulateGradients(model, input, scoredPositions, scoredTargets, profile);
         optimizer.step();
         profile?.Lap("optimizer (zero_grad + Adam step)");
-        return loss.item<float>();
+        return loss;
     }
 
     /// <summary>
-    /// Logits over the catalogue for the cross-entropy: h E^T, with E padded by zero rows to <see cref="PaddedCatalogue"/>
-    /// columns whose logits the -inf bias removes (softmax, loss and gradients are exactly those of the unpadded matmul).
-    /// At ML-1M shapes the logits matmul took 21 ms with 3,401 columns and 10.5 ms with 3,456 here (one measurement under
-    /// load: docs/speed.md, "Not done yet").
+    /// Adds to the model's gradients those of the mean cross-entropy of the targets at the scored positions (indices into
+    /// the flattened [batch, width] input) and returns it. The output layer is differentiated by hand
+    /// (<see cref="FullSoftmaxCrossEntropy"/>): its gradient enters autograd at the scored hidden states and, the item
+    /// table being tied, is added to the gradient the table gets from the input side.
     /// </summary>
-    internal static Tensor OutputLogits(Tensor hidden, Tensor itemEmbeddings, Tensor outputBias)
+    internal static double AccumulateGradients(SasRec model, Tensor input, long[] scoredPositions, int[] scoredTargets, TrainingProfile? profile = null)
     {
-        long rows = itemEmbeddings.shape[0], padded = outputBias.shape[0];
-        var table = padded == rows ? itemEmbeddings
-            : cat([itemEmbeddings, zeros(padded - rows, itemEmbeddings.shape[1], device: itemEmbeddings.device)], 0);
-        return outputBias.addmm(hidden, table.t());
+        using var scope = NewDisposeScope();
+        var device = input.device;
+        var selected = model.forward(input).view(-1, model.Config.Dim).index_select(0, tensor(scoredPositions, device: device));
+        profile?.Lap("forward: transformer");
+        var table = model.ItemEmbeddings;
+        long rows = table.shape[0];
+        Tensor hiddenGrad, tableGrad;
+        double loss;
+        using (no_grad())
+        {
+            var h = selected.detach();
+            // Zero rows pad the table to a multiple of 32 columns (PaddedCatalogue): the matmul's fast path.
+            var padded = cat([table.detach(), zeros(PaddedCatalogue(rows) - rows, table.shape[1], device: device)], 0);
+            var logits = h.matmul(padded.t());
+            loss = FullSoftmaxCrossEntropy.LossAndGradient(logits, (int)rows, scoredTargets);
+            profile?.Lap("forward: output layer + cross-entropy");
+            hiddenGrad = logits.matmul(padded);
+            tableGrad = logits.t().matmul(h).narrow(0, 0, rows);
+            profile?.Lap("backward: output layer + cross-entropy");
+        }
+        selected.backward([hiddenGrad]);
+        var grad = table.grad ?? throw new InvalidOperationException("The item table got no gradient from the input side.");
+        grad.add_(tableGrad);
+        profile?.Lap("backward: transformer");
+        return loss;
     }
 
-    /// <summary>The output layer's column count: the catalogue (padding row included) rounded up to a multiple of 32.</summary>
+    /// <summary>The output layer's column count: the catalogue (padding row included) rounded up to a multiple of 32.
+    /// At ML-1M shapes the logits matmul took 21 ms with 3,401 columns and 10.5 ms with 3,456 here (one measurement under
+    /// load: docs/speed.md, "Not done yet").</summary>
     internal static long PaddedCatalogue(long rows) => (rows + 31) / 32 * 32;
-
-    /// <summary>0 for the real columns, -inf for the padding <see cref="OutputLogits"/> adds.</summary>
-    internal static Tensor OutputBias(long rows, Device device)
-    {
-        long padded = PaddedCatalogue(rows);
-        var bias = zeros(padded, device: device);
-        if (padded > rows) bias.narrow(0, rows, padded - rows).fill_(Scalars.NegativeInfinity);
-        return bias;
-    }
 
     /// <summary>NDCG@10 of full-ranking next-item prediction (padding excluded, history not masked), as RankingEvaluator counts it.</summary>
     public static double ValidationNdcg(SasRec model, IReadOnlyList<EvaluationCase> cases, int batchSize, Device device)
