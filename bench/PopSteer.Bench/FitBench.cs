@@ -1,3 +1,4 @@
+using PopSteer.BenchShared;
 using PopSteer.Core.Data;
 using PopSteer.Core.Evaluation;
 using PopSteer.Core.Metrics;
@@ -50,6 +51,9 @@ internal static class FitBench
             AnalysisPrefixes = a.Int("prefixes", recipe.AnalysisPrefixes),
             ResumeSae = a.Flag("continue-sae"),
         };
+        // The machine's yardstick at this thread count, before and after: a fit's minutes only compare within a run.
+        double peakBefore = SgemmPeak.Measure(seconds: 2);
+        Console.WriteLine($"before: {SgemmPeak.Describe(peakBefore)}");
         var sink = new SyncProgress(Console.WriteLine);
         // --resume sae|analyze: keep what the directory already holds and run only the later stages.
         var report = a.Get("resume") switch
@@ -59,6 +63,7 @@ internal static class FitBench
             _ => PopSteerFitter.Fit(data, dir, options, sink),
         };
         Console.WriteLine($"stage times: {prep}; " + string.Join("; ", report.StageTimes.Select(kv => $"{kv.Key} {kv.Value.TotalSeconds:F1}s")));
+        Console.WriteLine($"after: {SgemmPeak.Describe(SgemmPeak.Measure(seconds: 2))}");
 
         using var model = PopSteerModel.Load(dir);
         var split = LeaveOneOutSplit.Create(data, model.MaxLength);
