@@ -50,9 +50,13 @@ public sealed class ScorerTestHost : IAsyncDisposable
         _configuration = builder.Configuration;
         _live = _configuration.Providers.OfType<MemoryConfigurationProvider>().Last();
 
+        // Only this host's meters (their scope is its IMeterFactory): tests run in parallel, and a Scorer in another
+        // test's host publishes the same meter name (a poison test's failed batches once showed up here).
+        var meters = _host.Services.GetRequiredService<IMeterFactory>();
         _listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == ScorerMetrics.MeterName && instrument is Counter<long>) l.EnableMeasurementEvents(instrument);
+            if (instrument.Meter.Name == ScorerMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, meters) && instrument is Counter<long>)
+                l.EnableMeasurementEvents(instrument);
         };
         _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
         {
