@@ -45,7 +45,6 @@ internal static class KernelBench
         });
         Time("exp x 2,550", seconds, () => { var v = new float[2550]; return () => { for (int i = 0; i < v.Length; i++) v[i] = MathF.Exp(-i * 1e-3f); }; });
         Time("cross-entropy row [3401], ExpUpToZero (copy in)", seconds, () => { var v = new float[3401]; var src = new float[3401]; for (int i = 0; i < v.Length; i++) src[i] = (i % 97) * 0.05f - 2; return () => { src.CopyTo(v, 0); DenseKernels.CrossEntropyRow(v, 5, 1f / 2048); }; });
-        Time("softmax row [3401], Vector256.Exp (copy in)", seconds, () => { var v = new float[3401]; var src = new float[3401]; for (int i = 0; i < v.Length; i++) src[i] = (i % 97) * 0.05f - 2; return () => { src.CopyTo(v, 0); DenseKernels.Softmax(v, 1f); }; });
         return 0;
     }
 

@@ -204,48 +204,18 @@ internal static class DenseKernels
         }
     }
 
-    /// <summary>x becomes softmax(scale x), in place: the max subtracted first, as torch does, so exp never overflows.</summary>
+    /// <summary>
+    /// x becomes total * softmax(scale x), in place (scale &gt; 0): the max subtracted first, as torch does, so exp never
+    /// overflows; -inf entries get 0. Returns log sum_j exp(scale x_j), the normaliser a cross-entropy needs. Three passes
+    /// over a row that stays in L1 (max; exp and sum; scale); the exponential is <see cref="ExpUpToZero"/>, since .NET's
+    /// Vector256.Exp took most of a row's time (docs/speed.md).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Softmax(Span<float> x, float scale)
+    public static float Softmax(Span<float> x, float scale, float total = 1f)
     {
         int n = x.Length, i = 0;
         ref float r = ref MemoryMarshal.GetReference(x);
-        var vmax = Vector256.Create(float.NegativeInfinity);
-        for (; i + Lanes <= n; i += Lanes) vmax = Vector256.Max(vmax, Vector256.LoadUnsafe(ref r, (nuint)i));
-        float max = float.NegativeInfinity;
-        for (int l = 0; l < Lanes; l++) max = MathF.Max(max, vmax.GetElement(l));
-        for (; i < n; i++) max = MathF.Max(max, Unsafe.Add(ref r, i));
-        // exp(scale (x - max)); scale > 0, so the largest term is exp(0) = 1.
-        var vscale = Vector256.Create(scale);
-        var shift = Vector256.Create(-scale * max);
-        var acc = Vector256<float>.Zero;
-        for (i = 0; i + Lanes <= n; i += Lanes)
-        {
-            var e = Vector256.Exp(Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref r, (nuint)i), vscale, shift));
-            e.StoreUnsafe(ref r, (nuint)i);
-            acc += e;
-        }
-        float sum = Vector256.Sum(acc);
-        for (; i < n; i++) sum += Unsafe.Add(ref r, i) = MathF.Exp(Unsafe.Add(ref r, i) * scale - scale * max);
-        float inv = 1f / sum;
-        var vinv = Vector256.Create(inv);
-        for (i = 0; i + Lanes <= n; i += Lanes) (Vector256.LoadUnsafe(ref r, (nuint)i) * vinv).StoreUnsafe(ref r, (nuint)i);
-        for (; i < n; i++) Unsafe.Add(ref r, i) *= inv;
-    }
-
-    /// <summary>
-    /// One row of the full-softmax cross-entropy, in place: the logits z become its gradient (softmax(z) - onehot(target))
-    /// * share, and -log softmax(z)_target is returned (as logsumexp(z) - z_target: no log of an underflowed probability).
-    /// Three passes over a row that stays in L1 (max; exp and sum; scale); the exponential is <see cref="ExpUpToZero"/>,
-    /// since .NET's Vector256.Exp took most of the row's time (docs/speed.md).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float CrossEntropyRow(Span<float> z, int target, float share)
-    {
-        int n = z.Length, i = 0;
-        ref float r = ref MemoryMarshal.GetReference(z);
-        float logit = z[target];
-        // MaxNative (vmaxps): the logits hold no NaN worth propagating, and Vector256.Max's IEEE rules cost extra blends.
+        // MaxNative (vmaxps): a row holds no NaN worth propagating, and Vector256.Max's IEEE rules cost extra blends.
         var vmax0 = Vector256.Create(float.NegativeInfinity);
         var vmax1 = vmax0;
         for (; i + 2 * Lanes <= n; i += 2 * Lanes)
@@ -257,27 +227,36 @@ internal static class DenseKernels
         float max = float.NegativeInfinity;
         for (int l = 0; l < Lanes; l++) max = MathF.Max(max, vmax.GetElement(l));
         for (; i < n; i++) max = MathF.Max(max, Unsafe.Add(ref r, i));
-        var shift = Vector256.Create(max);
-        // Two vectors per turn: two independent polynomial chains for the out-of-order core to overlap.
+        // exp(scale (x - max)) <= exp(0) = 1. Two vectors per turn: two independent polynomial chains to overlap.
+        var vscale = Vector256.Create(scale);
+        var shift = Vector256.Create(-scale * max);
         var acc0 = Vector256<float>.Zero;
         var acc1 = Vector256<float>.Zero;
         for (i = 0; i + 2 * Lanes <= n; i += 2 * Lanes)
         {
-            var e0 = ExpUpToZero(Vector256.LoadUnsafe(ref r, (nuint)i) - shift);
-            var e1 = ExpUpToZero(Vector256.LoadUnsafe(ref r, (nuint)(i + Lanes)) - shift);
+            var e0 = ExpUpToZero(Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref r, (nuint)i), vscale, shift));
+            var e1 = ExpUpToZero(Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref r, (nuint)(i + Lanes)), vscale, shift));
             e0.StoreUnsafe(ref r, (nuint)i);
             e1.StoreUnsafe(ref r, (nuint)(i + Lanes));
             acc0 += e0;
             acc1 += e1;
         }
         float sum = Vector256.Sum(acc0 + acc1);
-        for (; i < n; i++) sum += Unsafe.Add(ref r, i) = ExpUpToZero(Vector256.Create(Unsafe.Add(ref r, i) - max)).GetElement(0);
-        float scale = share / sum;
-        var vscale = Vector256.Create(scale);
-        for (i = 0; i + Lanes <= n; i += Lanes) (Vector256.LoadUnsafe(ref r, (nuint)i) * vscale).StoreUnsafe(ref r, (nuint)i);
-        for (; i < n; i++) Unsafe.Add(ref r, i) *= scale;
+        for (; i < n; i++) sum += Unsafe.Add(ref r, i) = ExpUpToZero(Vector256.Create(Unsafe.Add(ref r, i) * scale - scale * max)).GetElement(0);
+        Scale(x, total / sum);
+        return scale * max + MathF.Log(sum);
+    }
+
+    /// <summary>
+    /// One row of the full-softmax cross-entropy, in place: the logits z become its gradient (softmax(z) - onehot(target))
+    /// * share, and -log softmax(z)_target is returned (as logsumexp(z) - z_target: no log of an underflowed probability).
+    /// </summary>
+    public static float CrossEntropyRow(Span<float> z, int target, float share)
+    {
+        float logit = z[target];
+        float normaliser = Softmax(z, 1f, share);
         z[target] -= share;
-        return max + MathF.Log(sum) - logit;
+        return normaliser - logit;
     }
 
     /// <summary>
