@@ -15,6 +15,7 @@ namespace PopSteer.Bench;
 /// <code>
 /// train-profile [--data PATH | --users 6000 --items 3400 --interactions 1000000 --repeat 0] [--epochs 1] [--sae-epochs 2] [--sae-batch B]
 ///               [--min-epochs 0] [--patience 10] [--warmup 0] [--cosine] [--sae-stride 1] [--no-sae] [--threads T]
+///               [--sae-inputs PATH] [--autograd-sae]
 /// </code>
 /// </summary>
 internal static class TrainProfileBench
@@ -34,6 +35,20 @@ internal static class TrainProfileBench
                           $"{windows.Items.Count} windows, {windows.Targets} targets, {windows.Tokens} tokens per epoch; torch threads {get_num_threads()}");
         double peakBefore = SgemmPeak.Measure(seconds: 2);
         Console.WriteLine($"before: {SgemmPeak.Describe(peakBefore)}");
+
+        // --sae-inputs PATH: the SAE's input vectors are read from PATH when it exists (no SASRec then), else written to it.
+        var saeInputs = a.Get("sae-inputs");
+        if (saeInputs is not null && File.Exists(saeInputs) && !a.Flag("no-sae"))
+        {
+            var (cachedTrain, cachedValid) = ReadVectors(saeInputs);
+            using (cachedTrain)
+            using (cachedValid)
+            {
+                Console.WriteLine($"SAE inputs: {cachedTrain.shape[0]} training and {cachedValid.shape[0]} validation vectors read from {saeInputs} (SASRec not trained)");
+                TrainSae(a, fit, cachedTrain, cachedValid, peakBefore);
+            }
+            return After(peakBefore);
+        }
 
         random.manual_seed(a.Int("seed", 42));
         using var sasRec = new SasRec(new SasRecConfig
@@ -57,17 +72,62 @@ internal static class TrainProfileBench
             using var train = SaeInputs.TrainingVectors(sasRec, split.TrainSequences, a.Int("sae-stride", 1), CPU);
             using var valid = SaeInputs.CaseVectors(sasRec, split.Validation.Count > 0 ? split.Validation : split.Test, CPU);
             Console.WriteLine($"SAE inputs: {train.shape[0]} training and {valid.shape[0]} validation vectors in {clock.Elapsed.TotalSeconds:F1} s (a forward over every prefix, once per fit)");
-            random.manual_seed(a.Int("seed", 42));
-            using var sae = new TopKSae(SaeConfig.ForDim(fit.Dim, fit.SaeWidthMultiplier, fit.SaeK));
-            var saeOptions = fit.Sae with { MaxEpochs = a.Int("sae-epochs", 2), Patience = a.Int("sae-epochs", 2), Seed = a.Int("seed", 42), BatchSize = a.Int("sae-batch", fit.Sae.BatchSize) };
-            var saeProfile = new TrainingProfile();
-            var saeResult = SaeTrainer.Train(sae, train, valid, saeOptions, profile: saeProfile, progress: new Curve());
-            Report("SAE", saeProfile, saeResult, SaeEpochFlops(sae.Config, train.shape[0]), peakBefore);
+            if (saeInputs is not null) WriteVectors(saeInputs, train, valid);
+            TrainSae(a, fit, train, valid, peakBefore);
         }
+        return After(peakBefore);
+    }
+
+    /// <summary>The SAE at the fit's recipe (--autograd-sae: the autograd step instead of the managed one, for an A/B).</summary>
+    private static void TrainSae(Args a, FitOptions fit, Tensor train, Tensor valid, double peakBefore)
+    {
+        random.manual_seed(a.Int("seed", 42));
+        using var sae = new TopKSae(SaeConfig.ForDim(fit.Dim, fit.SaeWidthMultiplier, fit.SaeK));
+        var saeOptions = fit.Sae with
+        {
+            MaxEpochs = a.Int("sae-epochs", 2), Patience = a.Int("sae-epochs", 2), Seed = a.Int("seed", 42),
+            BatchSize = a.Int("sae-batch", fit.Sae.BatchSize), ManagedStep = !a.Flag("autograd-sae"),
+        };
+        Console.WriteLine($"SAE step: {(saeOptions.ManagedStep ? "managed" : "autograd")}, batch {saeOptions.BatchSize}");
+        var saeProfile = new TrainingProfile();
+        var saeResult = SaeTrainer.Train(sae, train, valid, saeOptions, profile: saeProfile, progress: new Curve());
+        Report("SAE", saeProfile, saeResult, SaeEpochFlops(sae.Config, train.shape[0]), peakBefore);
+    }
+
+    private static int After(double peakBefore)
+    {
         double peakAfter = SgemmPeak.Measure(seconds: 2);
         Console.WriteLine($"after: {SgemmPeak.Describe(peakAfter)}; shares above are of the 'before' peak, {peakBefore:F1}; " +
                           $"of the mean {(peakBefore + peakAfter) / 2:F1} multiply them by {peakBefore / ((peakBefore + peakAfter) / 2):F2}");
         return 0;
+    }
+
+    // Two float32 matrices as (rows, columns, data) each: the SAE's inputs, so SAE runs can skip SASRec.
+    private static void WriteVectors(string path, Tensor train, Tensor valid)
+    {
+        using var writer = new BinaryWriter(File.Create(path));
+        foreach (var t in new[] { train, valid })
+        {
+            using var dense = t.contiguous();
+            writer.Write(dense.shape[0]);
+            writer.Write(dense.shape[1]);
+            writer.Write(dense.bytes);
+        }
+        Console.WriteLine($"SAE inputs written to {path}");
+    }
+
+    private static (Tensor Train, Tensor Valid) ReadVectors(string path)
+    {
+        using var reader = new BinaryReader(File.OpenRead(path));
+        Tensor Next()
+        {
+            long rows = reader.ReadInt64(), columns = reader.ReadInt64();
+            var t = empty(rows, columns);
+            reader.BaseStream.ReadExactly(t.bytes);
+            return t;
+        }
+        var train = Next();
+        return (train, Next());
     }
 
     /// <summary>

@@ -179,6 +179,115 @@ public class FastTrainingTests
         }
     }
 
+    [Theory]
+    [InlineData(0.0, 40)]       // FVU only; 40 rows: two uneven parts of 20
+    [InlineData(1.0 / 32, 40)]  // the auxiliary loss over dead latents too
+    [InlineData(0.5, 7)]        // a batch too small to split
+    public void The_managed_SAE_step_has_autograd_s_loss_and_gradients(double auxWeight, int rows)
+    {
+        random.manual_seed(17);
+        using var sae = new TopKSae(new SaeConfig { InputDim = 12, Width = 52, K = 4, KAux = 8 }); // 12: a 4-float tail
+        using (no_grad())
+            foreach (var (_, p) in sae.named_parameters()) p.add_(randn_like(p).mul(0.1));
+        using var reference = Copy(sae);
+        using var vectors = randn(100, 12).mul(2).add(0.5);
+        long[] sample = Enumerable.Range(0, rows).Select(i => (long)(i * 37 % 100)).ToArray();
+        long[] deadLatents = auxWeight == 0 ? [] : Enumerable.Range(0, 52).Where(j => j % 3 == 1).Select(j => (long)j).ToArray();
+
+        var step = new SaeTrainingStep(sae, vectors, rows, 1e-3, auxWeight, unitNormDecoder: true);
+        step.SetDead(deadLatents);
+        double loss = step.Step(sample);
+
+        using var x = vectors.index_select(0, tensor(sample));
+        using var dead = tensor(deadLatents, dtype: int64);
+        var expected = Gradients(reference, () => SaeTrainer.Loss(reference, x, dead, auxWeight));
+        Assert.Equal(expected.Loss, loss, 4);
+        var encoder = new float[52 * 12];
+        var decoder = new float[52 * 12];
+        var encoderBias = new float[52];
+        for (int j = 0; j < 52; j++) encoderBias[j] = step.LatentGradients(j, encoder.AsSpan(j * 12, 12), decoder.AsSpan(j * 12, 12));
+        AssertClose(expected.Grads["encoder_weight"], encoder, "W_enc");
+        AssertClose(expected.Grads["encoder_bias"], encoderBias, "b_enc");
+        AssertClose(expected.Grads["decoder_weight"], decoder, "W_dec");
+        AssertClose(expected.Grads["decoder_bias"], step.DecoderBiasGradient.ToArray(), "b_dec");
+        Assert.True(encoder.Any(g => g != 0) && decoder.Any(g => g != 0), "the test must reach both weights");
+        foreach (var g in expected.Grads.Values) g.Dispose();
+    }
+
+    [Fact]
+    public void The_managed_SAE_step_moves_the_parameters_as_the_autograd_step_and_fused_Adam_do()
+    {
+        random.manual_seed(18);
+        using var sae = new TopKSae(new SaeConfig { InputDim = 16, Width = 64, K = 4, KAux = 16 });
+        using var reference = Copy(sae);
+        using var vectors = randn(400, 16).add(0.3);
+        var managed = new SaeTrainingStep(sae, vectors, 48, 3e-3, 0.5, unitNormDecoder: true);
+        var adam = new FusedAdam(reference.parameters(), 3e-3);
+        using var fired = zeros(64, dtype: ScalarType.Bool);
+        for (int step = 0; step < 40; step++)
+        {
+            long[] deadLatents = step < 10 ? [] : Enumerable.Range(0, 64).Where(j => (j + step) % 4 == 0).Select(j => (long)j).ToArray();
+            long[] sample = Enumerable.Range(0, 48).Select(i => (long)((step * 48 + i * 7) % 400)).ToArray();
+            if (step == 25) managed.LearningRate = adam.LearningRate = 1e-3;
+            managed.SetDead(deadLatents);
+            double loss = managed.Step(sample);
+
+            using var x = vectors.index_select(0, tensor(sample));
+            using var dead = tensor(deadLatents, dtype: int64);
+            reference.zero_grad();
+            using var expected = SaeTrainer.Loss(reference, x, dead, 0.5, fired);
+            expected.backward();
+            reference.ProjectDecoderGradient();
+            adam.Step();
+            reference.NormaliseDecoderRows();
+            Assert.Equal(expected.item<float>(), loss, 4);
+        }
+        foreach (var ((name, a), (_, b)) in sae.named_parameters().Zip(reference.named_parameters()))
+            Assert.True(a.allclose(b, rtol: 1e-4, atol: 1e-5), $"{name}: differs by up to {a.sub(b).abs().max().item<float>()}");
+        Assert.Equal(fired.data<bool>().ToArray(), managed.Fired);
+        random.manual_seed(18);
+        using var start = new TopKSae(new SaeConfig { InputDim = 16, Width = 64, K = 4, KAux = 16 });
+        Assert.False(sae.DecoderWeight.allclose(start.DecoderWeight), "the parameters must have moved");
+    }
+
+    [Fact]
+    public void SAE_training_with_the_managed_step_follows_the_autograd_path_epoch_by_epoch()
+    {
+        random.manual_seed(19);
+        using var train = randn(640, 16).matmul(randn(16, 16)); // correlated dimensions
+        using var valid = randn(128, 16).matmul(randn(16, 16));
+        var options = new SaeTrainingOptions { BatchSize = 64, MaxEpochs = 4, Patience = 4 };
+        var config = new SaeConfig { InputDim = 16, Width = 128, K = 4, KAux = 32 }; // 128 latents, 40 active a batch: some die
+        random.manual_seed(20);
+        using var a = new TopKSae(config);
+        random.manual_seed(20);
+        using var b = new TopKSae(config);
+        var managed = SaeTrainer.Train(a, train, valid, options);
+        var autograd = SaeTrainer.Train(b, train, valid, options with { ManagedStep = false });
+        Assert.Equal(4, managed.History.Count);
+        foreach (var (m, r) in managed.History.Zip(autograd.History))
+        {
+            Assert.Equal(r.Loss, m.Loss, 3);
+            Assert.Equal(r.Metric, m.Metric, 3);
+            Assert.Equal(r.MetricName, m.MetricName); // the same dead-latent count after each epoch
+        }
+        Assert.True(managed.History[^1].Metric < managed.History[0].Metric, "FVU must fall");
+    }
+
+    private static TopKSae Copy(TopKSae sae)
+    {
+        var copy = new TopKSae(sae.Config);
+        using (no_grad())
+            foreach (var ((_, to), (_, from)) in copy.named_parameters().Zip(sae.named_parameters())) to.copy_(from);
+        return copy;
+    }
+
+    private static void AssertClose(Tensor expected, float[] actual, string name)
+    {
+        using var got = tensor(actual).view_as(expected);
+        Assert.True(got.allclose(expected, rtol: 1e-4, atol: 1e-6), $"gradient of {name} differs by up to {got.sub(expected).abs().max().item<float>()}");
+    }
+
     [Fact]
     public void The_managed_unit_norm_steps_match_the_tensor_formulas()
     {

@@ -39,6 +39,11 @@ public sealed class TopKSae : Module<Tensor, Tensor>
     /// <summary>W_dec, [h, d]: latent j writes row j into the reconstruction.</summary>
     public Tensor DecoderWeight => decoder_weight;
 
+    // The other three, for the managed training step (Training.SaeTrainingStep), which updates their storage in place.
+    internal Tensor EncoderWeight => encoder_weight;
+    internal Tensor EncoderBias => encoder_bias;
+    internal Tensor DecoderBias => decoder_bias;
+
     /// <summary>The dense pre-activation z (before ReLU and TopK): [B, d] -> [B, h].</summary>
     public Tensor PreActivation(Tensor x)
     {

@@ -41,10 +41,7 @@ internal sealed class FusedAdam
 
     public void Step()
     {
-        _step++;
-        double correction1 = 1 - Math.Pow(_beta1, _step), correction2 = 1 - Math.Pow(_beta2, _step);
-        var c = new Constants((float)_beta1, (float)(1 - _beta1), (float)_beta2, (float)(1 - _beta2),
-            (float)(1 / Math.Sqrt(correction2)), (float)_eps, (float)(-LearningRate / correction1));
+        var c = Constants.At(++_step, LearningRate, _beta1, _beta2, _eps);
         for (int i = 0; i < _parameters.Length; i++)
         {
             using var grad = _parameters[i].grad;
@@ -55,10 +52,20 @@ internal sealed class FusedAdam
         }
     }
 
-    private readonly record struct Constants(float Beta1, float OneMinusBeta1, float Beta2, float OneMinusBeta2, float InvSqrtCorrection2, float Eps, float NegStep);
+    /// <summary>One step's coefficients: step t (from 1) with its bias corrections folded in.</summary>
+    internal readonly record struct Constants(float Beta1, float OneMinusBeta1, float Beta2, float OneMinusBeta2, float InvSqrtCorrection2, float Eps, float NegStep)
+    {
+        public static Constants At(long step, double learningRate, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
+        {
+            double correction1 = 1 - Math.Pow(beta1, step), correction2 = 1 - Math.Pow(beta2, step);
+            return new Constants((float)beta1, (float)(1 - beta1), (float)beta2, (float)(1 - beta2),
+                (float)(1 / Math.Sqrt(correction2)), (float)eps, (float)(-learningRate / correction1));
+        }
+    }
 
+    /// <summary>Adam's update of p (and its moments m, v) by gradient g, elementwise: any slice of a parameter.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Update(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, Constants c)
+    internal static void Update(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, in Constants c)
     {
         int n = p.Length, i = 0;
         ref float rp = ref MemoryMarshal.GetReference(p);

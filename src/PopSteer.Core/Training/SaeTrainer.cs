@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using PopSteer.Core.Model;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -35,6 +36,10 @@ public static class SaeTrainer
         // On the CPU one fused pass per parameter; elsewhere (CUDA) libtorch's Adam. The same update either way.
         var fused = FusedAdam.Supports(sae.parameters()) ? new FusedAdam(sae.parameters(), options.LearningRate) : null;
         using var optimizer = fused is null ? optim.Adam(sae.parameters(), options.LearningRate) : null;
+        // On the CPU the whole step in managed code (the same loss and update, see SaeTrainingStep); else autograd's.
+        var managed = fused is not null && options.ManagedStep && device.type == DeviceType.CPU && SaeTrainingStep.Supports(sae, trainVectors)
+            ? new SaeTrainingStep(sae, trainVectors, (int)Math.Min(options.BatchSize, count), options.LearningRate, options.AuxWeight, options.UnitNormDecoder)
+            : null;
         using var generator = new Generator((ulong)options.Seed);
         long stepsPerEpoch = Math.Max(1, count / options.BatchSize + (count % options.BatchSize >= 2 ? 1 : 0));
         var schedule = new LearningRateSchedule(options.LearningRate, (long)Math.Round(options.WarmupEpochs * stepsPerEpoch),
@@ -60,12 +65,22 @@ public static class SaeTrainer
                 using var perm = randperm(count, generator: generator);
                 double lossSum = 0;
                 int batches = 0;
+                var order = managed is null ? null : MemoryMarshal.Cast<byte, long>(perm.bytes).ToArray();
+                if (managed is not null) Array.Clear(managed.Fired);
                 for (long start = 0; start < count; start += options.BatchSize)
                 {
                     if (cancellationToken.IsCancellationRequested) { cancelled = true; break; }
                     long end = Math.Min(count, start + options.BatchSize);
                     if (end - start < 2) break; // a one-row batch has no variance to normalise by
                     profile?.StartStep();
+                    if (managed is not null)
+                    {
+                        if (scheduled) managed.LearningRate = lr = schedule.At(step);
+                        step++;
+                        lossSum += managed.Step(order.AsSpan((int)start, (int)(end - start)), profile);
+                        batches++;
+                        continue;
+                    }
                     using (NewDisposeScope())
                     {
                         var x = trainVectors.index_select(0, perm.slice(0, start, end, 1)).to(device);
@@ -97,7 +112,10 @@ public static class SaeTrainer
                 if (cancelled) break;
                 epoch++;
                 dead.Dispose();
+                if (managed is not null)
+                    using (var marked = tensor(managed.Fired)) fired.copy_(marked);
                 using (var notFired = fired.logical_not()) dead = notFired.nonzero().squeeze(1);
+                managed?.SetDead(dead.data<long>().ToArray());
                 lastLoss = lossSum / Math.Max(1, batches);
                 var validationStart = clock.Elapsed;
                 double fvu = Fvu(sae, validOnDevice);

@@ -35,6 +35,9 @@ public sealed record SaeTrainingOptions
     /// weights at the end (<see cref="Model.TopKSae.ScaleInputs"/>), so Adam's step size does not depend on how large
     /// SASRec's vectors are. For a freshly initialised SAE (the fitter turns it off when resuming).</summary>
     public bool NormaliseInputs { get; init; } = true;
+    /// <summary>On the CPU, run each step in managed code (<see cref="SaeTrainingStep"/>: the same loss, gradients and
+    /// Adam update as autograd's step, without libtorch's per-call costs). False: autograd, as on a GPU.</summary>
+    public bool ManagedStep { get; init; } = true;
 
     public void Validate()
     {
