@@ -6,7 +6,8 @@ namespace PopSteer.Bench;
 
 /// <summary>
 /// The managed small-batch path's matrix product at the shapes one SASRec user needs (d = 64, F = 256, L = 50, the
-/// SAE's h = 4,096, 3,417 item columns), in GFLOP per CPU second of one thread beside one-thread sgemm's.
+/// SAE's h = 4,096, 3,417 item columns), in GFLOP per CPU second of one thread beside one-thread sgemm's; and the SAE
+/// training step's two kernels per half batch of 64 (z^T = W_enc C^T for 32 rows, the top-32 of each column).
 /// </summary>
 internal static class KernelBench
 {
@@ -15,7 +16,7 @@ internal static class KernelBench
         double seconds = a.Double("seconds", 1);
         var (_, peakCpu) = SgemmPeak.MeasureBoth();
         Console.WriteLine($"one-thread sgemm: {peakCpu:F1} GFLOP per CPU second");
-        foreach (var (m, k, n, what) in new[] { (50, 64, 192, "QKV"), (50, 64, 256, "feed-forward in"), (50, 256, 64, "feed-forward out"), (50, 64, 64, "attention out"), (1, 64, 4096, "SAE encode"), (1, 64, 3417, "item scores") })
+        foreach (var (m, k, n, what) in new[] { (50, 64, 192, "QKV"), (50, 64, 256, "feed-forward in"), (50, 256, 64, "feed-forward out"), (50, 64, 64, "attention out"), (1, 64, 4096, "SAE encode"), (1, 64, 3417, "item scores"), (4096, 64, 32, "SAE training z^T") })
         {
             var rng = new Random(1);
             var x = Enumerable.Range(0, m * k).Select(_ => (float)rng.NextDouble()).ToArray();
@@ -34,6 +35,17 @@ internal static class KernelBench
             double cpu = CpuClock.ThreadSeconds() - cpu0;
             double gflop = 2.0 * m * k * n * calls / 1e9 / cpu;
             Console.WriteLine($"{what,-18} [{m}x{k}]x[{k}x{n}]: {cpu / calls * 1e6,8:F2} us/call, {gflop,6:F1} GFLOP per CPU second = {gflop / peakCpu:P0} of sgemm");
+        }
+        {
+            var rng = new Random(3);
+            int h = 4096, n = 32, k = 32;
+            var zT = Enumerable.Range(0, h * n).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray(); // uniform: about 4k reach the bound
+            var bias = new float[h];
+            var lat = Enumerable.Range(0, h).ToArray();
+            var idx = Enumerable.Range(0, n).Select(_ => new int[PopSteer.Core.Training.SaeTrainingStep.Candidates(k)]).ToArray();
+            var val = Enumerable.Range(0, n).Select(_ => new float[PopSteer.Core.Training.SaeTrainingStep.Candidates(k)]).ToArray();
+            var counts = new int[n]; var thr = new float[n];
+            Time("SAE top-k by columns [4096x32]", seconds, () => () => PopSteer.Core.Training.SaeTrainingStep.SelectColumns(zT, n, bias, lat, k, idx, val, counts, thr));
         }
         Time("GELU [50x256]", seconds, () => { var v = new float[50 * 256]; for (int i = 0; i < v.Length; i++) v[i] = i % 7 - 3; return () => DenseKernels.Gelu(v); });
         Time("LayerNorm [50x64]", seconds, () =>

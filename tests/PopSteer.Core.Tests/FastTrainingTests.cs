@@ -274,6 +274,48 @@ public class FastTrainingTests
         Assert.True(managed.History[^1].Metric < managed.History[0].Metric, "FVU must fall");
     }
 
+    [Fact]
+    public void The_SAE_step_s_column_top_k_picks_torch_topk_s_sets_including_ties_and_crowded_columns()
+    {
+        random.manual_seed(21);
+        const int h = 301, n = 21; // 21 columns: two blocks of 8 and a tail of 5
+        using var z = randn(n, h);
+        using var bias = randint(-3, 4, [h]).to(float32); // whole numbers: the tied rows below stay tied after the bias
+        using (no_grad())
+        {
+            z[3].copy_(bias.neg().add(1));                           // z + b = 1 for all: more reach the bound than there is room for
+            z[9].copy_(arange(h, dtype: float32).remainder(7));      // whole numbers: a dozen values, each many times
+            z[17].index_fill_(0, arange(0, h, 2, dtype: int64), float.NegativeInfinity);
+        }
+        using var biased = z.add(bias);
+        var zT = z.t().contiguous().data<float>().ToArray();
+        var b = bias.data<float>().ToArray();
+        foreach (var latents in new[] { Enumerable.Range(0, h).ToArray(), Enumerable.Range(0, h).Where(j => j % 3 == 1).ToArray() })
+            foreach (int k in new[] { 1, 8, 32, latents.Length })
+            {
+                int room = SaeTrainingStep.Candidates(k);
+                var indices = Enumerable.Range(0, n).Select(_ => new int[room]).ToArray();
+                var values = Enumerable.Range(0, n).Select(_ => new float[room]).ToArray();
+                var counts = new int[n];
+                SaeTrainingStep.SelectColumns(zT, n, b, latents, k, indices, values, counts, new float[n]);
+                using var among = biased.index_select(1, tensor(latents.Select(j => (long)j).ToArray()));
+                // torch.topk breaks ties its own way; the expected set breaks them to the lower latent, as the SAE's
+                // managed top-k does, so rank by (value, -latent) with a stable sort.
+                for (int c = 0; c < n; c++)
+                {
+                    var row = among[c].data<float>().ToArray();
+                    var expected = Enumerable.Range(0, latents.Length).OrderByDescending(i => row[i]).ThenBy(i => i).Take(k).Select(i => latents[i]).Order();
+                    Assert.Equal(k, counts[c]);
+                    Assert.Equal(expected, indices[c].Take(k).Order());
+                    for (int t = 0; t < k; t++) Assert.Equal(zT[indices[c][t] * n + c] + b[indices[c][t]], values[c][t]);
+                }
+                using var torchSets = among.topk(k, dim: 1).values.sort(dim: 1).Values;
+                var torchValues = torchSets.data<float>().ToArray();
+                for (int c = 0; c < n; c++)
+                    Assert.Equal(torchValues.Skip(c * k).Take(k), values[c].Take(k).Order()); // the same values as torch.topk
+            }
+    }
+
     private static TopKSae Copy(TopKSae sae)
     {
         var copy = new TopKSae(sae.Config);
