@@ -314,7 +314,7 @@ internal static class DenseKernels
 
     /// <summary>Puts (v, index) into the sorted best-first list, dropping its last entry when it is full.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Insert(float v, int index, ref int count, int k, int[] indices, float[] best)
+    private static void Insert(float v, int index, ref int count, int k, int[] indices, float[] best)
     {
         int at = count < k ? count++ : k - 1;
         while (at > 0 && v > best[at - 1])

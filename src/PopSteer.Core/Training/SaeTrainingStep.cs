@@ -147,7 +147,7 @@ internal sealed class SaeTrainingStep
                 double u = _x[r * _d + q] - _mean[q];
                 total += u * u;
             }
-        return (float)total; // as torch sums it: in float
+        return (float)total; // summed in double, rounded to float as the autograd step holds it
     }
 
     private void Rows(int r0, int r1, RowPart part, RowGradients g)
