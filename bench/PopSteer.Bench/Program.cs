@@ -8,7 +8,8 @@ using PopSteer.Bench;
 //   fit --data PATH [--out DIR] [--epochs E] ...  runs PopSteerFitter, reports stage times and test metrics vs MostPop
 //   synthetic --users U --items I --interactions N [--epochs E]  generates data, then as fit
 //   train-profile [--users U --items I --interactions N | --data PATH] [--epochs E] [--sae-epochs S] [--sae-batch B]  where a training
-//         epoch's time goes (SASRec and SAE), beside the same-run sgemm peak; the per-epoch lines are learning curves
+//         epoch's time goes (SASRec and SAE), beside the same-run sgemm peak; the per-epoch lines are learning curves;
+//         --sae-inputs FILE caches the SAE's inputs (a later run skips SASRec), --autograd-sae times the autograd SAE step
 //   drift [--users U --items I --interactions N --drift-at 0.3 --refit-at 0.5 --alpha 1.5]  stale model vs the
 //         Retrainer's refits after the demo's drift scenario: tail share, Gini@10, NDCG@10 (DriftBench.cs)
 var mode = args.Length > 0 ? args[0] : "scoring";
