@@ -33,13 +33,13 @@ public static class SaeTrainer
             sae.SetDecoderBias(mean.to(device));
         }
         if (options.UnitNormDecoder) sae.NormaliseDecoderRows();
-        // On the CPU one fused pass per parameter; elsewhere (CUDA) libtorch's Adam. The same update either way.
-        var fused = FusedAdam.Supports(sae.parameters()) ? new FusedAdam(sae.parameters(), options.LearningRate) : null;
-        using var optimizer = fused is null ? optim.Adam(sae.parameters(), options.LearningRate) : null;
-        // On the CPU the whole step in managed code (the same loss and update, see SaeTrainingStep); else autograd's.
-        var managed = fused is not null && options.ManagedStep && device.type == DeviceType.CPU && SaeTrainingStep.Supports(sae, trainVectors)
+        // On the CPU the whole step in managed code (SaeTrainingStep, with its own Adam state). Otherwise autograd's step
+        // with one fused Adam pass per parameter on the CPU, libtorch's Adam elsewhere (CUDA). The same update each way.
+        var managed = options.ManagedStep && SaeTrainingStep.Supports(sae, trainVectors)
             ? new SaeTrainingStep(sae, trainVectors, (int)Math.Min(options.BatchSize, count), options.LearningRate, options.AuxWeight, options.UnitNormDecoder)
             : null;
+        var fused = managed is null && FusedAdam.Supports(sae.parameters()) ? new FusedAdam(sae.parameters(), options.LearningRate) : null;
+        using var optimizer = managed is null && fused is null ? optim.Adam(sae.parameters(), options.LearningRate) : null;
         using var generator = new Generator((ulong)options.Seed);
         long stepsPerEpoch = Math.Max(1, count / options.BatchSize + (count % options.BatchSize >= 2 ? 1 : 0));
         var schedule = new LearningRateSchedule(options.LearningRate, (long)Math.Round(options.WarmupEpochs * stepsPerEpoch),

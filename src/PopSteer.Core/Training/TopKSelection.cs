@@ -8,7 +8,8 @@ namespace PopSteer.Core.Training;
 
 /// <summary>
 /// The index set torch.topk(k, dim: 1) picks in each row of a CPU float matrix, selected in managed code: the SAE's
-/// training step ranks [64, 4,096] pre-activations every step, and libtorch's topk took 17% of a batch-64 epoch
+/// autograd training step ranks [64, 4,096] pre-activations every step (the managed step, <see cref="SaeTrainingStep"/>,
+/// has its own column top-k), and libtorch's topk took 17% of a batch-64 epoch
 /// (`PopSteer.Bench train-profile`). Rows are split over the torch thread count. The SAE sums over the chosen set, so
 /// the order inside it does not matter; ties at the k-th value go to the lower index. Anything but a 2-D float CPU
 /// tensor goes to torch.topk.
