@@ -113,6 +113,44 @@ public sealed class FastScoringTests : IDisposable
         Assert.NotEqual(expected[ScoringMethod.Sae].SelectMany(l => l), expected[ScoringMethod.PopSteer].SelectMany(l => l));
     }
 
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(70, false)]
+    [InlineData(70, true)]
+    public void Unsteered_lists_from_the_shared_pass_equal_plain_SasRec_scoring_on_both_paths(int users, bool excludeSeen)
+    {
+        var rng = new Random(users + 5);
+        var histories = Enumerable.Range(0, users)
+            .Select(_ => Enumerable.Range(0, rng.Next(1, 30)).Select(_ => rng.Next(1, Items + 1)).ToArray()).ToArray();
+        // Every third user marked, and runs of marked users longer than a group of 8 (users 40-59), so both the
+        // groups filled during the pass and the remainder scored at the end are exercised.
+        var marked = Enumerable.Range(0, users).Select(u => users == 1 || u % 3 == 0 || u is >= 40 and < 60).ToArray();
+        using var model = PopSteerModel.Load(_dir);
+        var plan = model.PlanFor(2.0, 128);
+        foreach (var (path, limit, threads) in new[] { ("libtorch", 0, 1), ("managed", int.MaxValue, 1), ("managed, 3 threads", int.MaxValue, 3) })
+        {
+            model.SmallBatchLimit = limit;
+            model.Parallelism = threads;
+            var (steered, unsteered) = model.RecommendWithUnsteered(histories, plan, 10, marked, excludeSeen);
+            var expectedSteered = model.Recommend(histories, ScoringMethod.PopSteer, plan, 10, excludeSeen);
+            var expectedPlain = model.Recommend(histories, ScoringMethod.SasRec, null, 10, excludeSeen);
+            for (int u = 0; u < users; u++)
+            {
+                Assert.Equal(expectedSteered[u], steered[u]);
+                if (!marked[u])
+                {
+                    Assert.Null(unsteered[u]);
+                    continue;
+                }
+                // The same items in the same order; scores to float rounding (a product over fewer rows may sum in another order).
+                Assert.Equal(expectedPlain[u].Select(r => r.Item), unsteered[u]!.Select(r => r.Item));
+                for (int r = 0; r < expectedPlain[u].Length; r++)
+                    Assert.True(Math.Abs(expectedPlain[u][r].Score - unsteered[u]![r].Score) <= 1e-4 * Math.Max(1, Math.Abs(expectedPlain[u][r].Score)), $"{path}, user {u}, rank {r}");
+            }
+        }
+        Assert.Throws<ArgumentException>(() => model.RecommendWithUnsteered(histories, plan, 10, new bool[users + 1]));
+    }
+
     [Fact]
     public void A_bad_history_in_a_batch_split_over_threads_throws_its_own_exception()
     {

@@ -148,9 +148,7 @@ public sealed class PopSteerModel : IDisposable
             if (method == ScoringMethod.PopSteer)
             {
                 ArgumentNullException.ThrowIfNull(plan, nameof(plan));
-                if (plan.Shift.Length != SaeWidth)
-                    throw new ArgumentException($"The plan steers {plan.Shift.Length} neurons but this model's SAE has {SaeWidth}.", nameof(plan));
-                shift = plan.Shift;
+                shift = CheckedShift(plan);
             }
             else if (method is not (ScoringMethod.SasRec or ScoringMethod.Sae))
                 throw new ArgumentOutOfRangeException(nameof(method), method, "unknown scoring method");
@@ -159,6 +157,49 @@ public sealed class PopSteerModel : IDisposable
         using var scope = NewDisposeScope();
         var scores = Scores(histories, method, plan);
         return TopK(scores, histories, k, excludeSeen);
+    }
+
+    /// <summary>
+    /// PopSteer's top-k for every history and, from the same SASRec pass, plain SASRec's top-k for the histories marked
+    /// in <paramref name="alsoUnsteered"/> (null for the others): the unsteered counterfactual of a sample (the Scorer's
+    /// shadow) costs one item product per marked user instead of a second model call. Each list equals what
+    /// <see cref="Recommend"/> gives for that method alone.
+    /// </summary>
+    public (RankedItem[][] Steered, RankedItem[]?[] Unsteered) RecommendWithUnsteered(
+        IReadOnlyList<int[]> histories, SteeringPlan plan, int k, IReadOnlyList<bool> alsoUnsteered, bool excludeSeen = false)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1.");
+        if (alsoUnsteered.Count != histories.Count)
+            throw new ArgumentException($"{alsoUnsteered.Count} marks for {histories.Count} histories.", nameof(alsoUnsteered));
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var unsteered = new RankedItem[]?[histories.Count];
+        if (histories.Count == 0) return ([], unsteered);
+        if (_smallBatch is not null && histories.Count <= SmallBatchLimit)
+        {
+            var steered = _smallBatch.Recommend(histories, ScoringMethod.PopSteer, CheckedShift(plan), k, excludeSeen,
+                _parallelism > 0 ? _parallelism : get_num_threads(), alsoUnsteered, unsteered);
+            return (steered, unsteered);
+        }
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var x = UserVectorsCore(histories);
+        var lists = TopK(ScoresFromUserVectors(x, ScoringMethod.PopSteer, plan), histories, k, excludeSeen);
+        var marked = Enumerable.Range(0, histories.Count).Where(i => alsoUnsteered[i]).ToArray();
+        if (marked.Length > 0)
+        {
+            var rows = x.index_select(0, tensor(marked.Select(i => (long)i).ToArray(), device: x.device));
+            var plain = TopK(ScoresFromUserVectors(rows, ScoringMethod.SasRec), marked.Select(i => histories[i]).ToArray(), k, excludeSeen);
+            for (int j = 0; j < marked.Length; j++) unsteered[marked[j]] = plain[j];
+        }
+        return (lists, unsteered);
+    }
+
+    private float[] CheckedShift(SteeringPlan plan)
+    {
+        if (plan.Shift.Length != SaeWidth)
+            throw new ArgumentException($"The plan steers {plan.Shift.Length} neurons but this model's SAE has {SaeWidth}.", nameof(plan));
+        return plan.Shift;
     }
 
     /// <summary>Top-k of a score tensor from <see cref="Scores"/>; with <paramref name="excludeSeen"/> every item of the history is masked.</summary>

@@ -56,8 +56,19 @@ internal sealed class SmallBatchScorer : IDisposable
     /// <paramref name="parallelism"/> above 1, a batch of at least <see cref="UsersPerThread"/> users per thread is split
     /// into that many contiguous parts scored at once (each thread has its own workspace; results keep their order).
     /// </summary>
-    public RankedItem[][] Recommend(IReadOnlyList<int[]> histories, ScoringMethod method, float[]? shift, int k, bool excludeSeen, int parallelism = 1)
+    public RankedItem[][] Recommend(IReadOnlyList<int[]> histories, ScoringMethod method, float[]? shift, int k, bool excludeSeen, int parallelism = 1) =>
+        Recommend(histories, method, shift, k, excludeSeen, parallelism, null, null);
+
+    /// <summary>
+    /// As <see cref="Recommend(IReadOnlyList{int[]}, ScoringMethod, float[], int, bool, int)"/>, and for each history
+    /// marked in <paramref name="alsoPlain"/> also plain SASRec's top-k into <paramref name="plainLists"/>, from the
+    /// same SASRec pass: the marked users' vectors are kept and scored against the item table in groups at the end.
+    /// </summary>
+    public RankedItem[][] Recommend(IReadOnlyList<int[]> histories, ScoringMethod method, float[]? shift, int k, bool excludeSeen, int parallelism,
+        IReadOnlyList<bool>? alsoPlain, RankedItem[]?[]? plainLists)
     {
+        if (alsoPlain is not null && (plainLists is null || alsoPlain.Count != histories.Count || plainLists.Length != histories.Count))
+            throw new ArgumentException("alsoPlain and plainLists must both be given, one entry per history.", nameof(alsoPlain));
         // Checked here, on the caller's thread, so a bad history throws its own exception, not one wrapped by Parallel.For.
         for (int u = 0; u < histories.Count; u++)
         {
@@ -70,13 +81,13 @@ internal sealed class SmallBatchScorer : IDisposable
         var result = new RankedItem[histories.Count][];
         int parts = Math.Clamp(histories.Count / UsersPerThread, 1, Math.Max(1, parallelism));
         if (parts == 1)
-            Score(histories, 0, histories.Count, method, shift, k, excludeSeen, result);
+            Score(histories, 0, histories.Count, method, shift, k, excludeSeen, result, alsoPlain, plainLists);
         else
         {
             try
             {
                 Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
-                    Score(histories, part * histories.Count / parts, (part + 1) * histories.Count / parts, method, shift, k, excludeSeen, result));
+                    Score(histories, part * histories.Count / parts, (part + 1) * histories.Count / parts, method, shift, k, excludeSeen, result, alsoPlain, plainLists));
             }
             catch (AggregateException e) when (e.InnerExceptions.Count == 1)
             {
@@ -96,14 +107,24 @@ internal sealed class SmallBatchScorer : IDisposable
     private const int Group = 8;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Score(IReadOnlyList<int[]> histories, int from, int to, ScoringMethod method, float[]? shift, int k, bool excludeSeen, RankedItem[][] result)
+    private void Score(IReadOnlyList<int[]> histories, int from, int to, ScoringMethod method, float[]? shift, int k, bool excludeSeen, RankedItem[][] result,
+        IReadOnlyList<bool>? alsoPlain, RankedItem[]?[]? plainLists)
     {
         var w = _workspace.Value!;
         int d = _dim, columns = _items + 1;
+        int waiting = 0; // marked users whose SASRec vectors sit in w.PlainUsers, scored a group at a time
         for (int first = from; first < to; first += Group)
         {
             int m = Math.Min(Group, to - first);
             UserVectors(histories, first, m, w);
+            if (alsoPlain is not null)
+                for (int i = 0; i < m; i++)
+                {
+                    if (!alsoPlain[first + i]) continue;
+                    w.Users.AsSpan(i * d, d).CopyTo(w.PlainUsers.AsSpan(waiting * d, d));
+                    w.PlainIndex[waiting++] = first + i;
+                    if (waiting == Group) waiting = ScorePlain(histories, waiting, k, excludeSeen, plainLists!, w);
+                }
             ReadOnlySpan<float> x = w.Users.AsSpan(0, m * d);
             if (method != ScoringMethod.SasRec) x = Reconstruct(w, m, method == ScoringMethod.PopSteer ? shift : null);
             var scores = w.Scores.AsSpan(0, m * columns);
@@ -118,6 +139,26 @@ internal sealed class SmallBatchScorer : IDisposable
                 result[first + i] = Top(row, Math.Min(k, _items));
             }
         }
+        if (waiting > 0) ScorePlain(histories, waiting, k, excludeSeen, plainLists!, w);
+    }
+
+    /// <summary>x . e_i and top-k for the <paramref name="count"/> SASRec vectors waiting in w.PlainUsers; returns 0 (none left waiting).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int ScorePlain(IReadOnlyList<int[]> histories, int count, int k, bool excludeSeen, RankedItem[]?[] plainLists, Workspace w)
+    {
+        int columns = _items + 1;
+        var scores = w.Scores.AsSpan(0, count * columns);
+        DenseKernels.MatMul(w.PlainUsers.AsSpan(0, count * _dim), count, _dim, _itemsT, columns, _scoreBias, scores);
+        for (int i = 0; i < count; i++)
+        {
+            var row = scores.Slice(i * columns, columns);
+            int user = w.PlainIndex[i];
+            if (excludeSeen)
+                foreach (int item in histories[user])
+                    if (item >= 1 && item <= _items) row[item] = float.NegativeInfinity;
+            plainLists[user] = Top(row, Math.Min(k, _items));
+        }
+        return 0;
     }
 
     public void Dispose() => _workspace.Dispose();
@@ -361,6 +402,8 @@ internal sealed class SmallBatchScorer : IDisposable
         public float[] Zero { get; } = new float[Math.Max(length, d)];
         public float[] Query { get; } = new float[d];
         public float[] Users { get; } = new float[Group * d];
+        public float[] PlainUsers { get; } = new float[Group * d];
+        public int[] PlainIndex { get; } = new int[Group];
         public float[] Centred { get; } = new float[Group * d];
         public float[] Latents { get; } = new float[Group * width];
         public float[] Reconstructions { get; } = new float[Group * d];
