@@ -9,7 +9,8 @@ namespace PopSteer.Scorer;
 /// <summary>
 /// Scores one micro-batch with one model and one steering: maps stored external ids through the model's vocabulary
 /// (unknown items skipped, the most recent <c>MaxLength</c> kept), ranks every scorable user in ONE model call, and
-/// gives users without a scorable history the configured fallback.
+/// gives users without a scorable history the configured fallback. Users in the shadow sample also get plain SASRec's
+/// list from the same pass (<see cref="ScoredUser.UnsteeredItems"/>).
 /// </summary>
 public sealed class BatchScorer(IOptions<ScoringOptions> options)
 {
@@ -42,9 +43,14 @@ public sealed class BatchScorer(IOptions<ScoringOptions> options)
         var results = new ScoredUser?[users.Count];
         if (histories.Count > 0)
         {
-            var ranked = model.Model.Recommend(histories, ScoringMethod.PopSteer, steering.Plan, _options.TopK, _options.ExcludeSeen);
+            // The shadow sample's unsteered lists come from the same SASRec pass as the served ones.
+            var shadowed = scorable.Select(u => ShadowSample.Includes(users[u].UserId, _options.ShadowSampleEvery)).ToArray();
+            var (ranked, unsteered) = model.Model.RecommendWithUnsteered(histories, steering.Plan, _options.TopK, shadowed, _options.ExcludeSeen);
             for (int i = 0; i < scorable.Count; i++)
-                results[scorable[i]] = Build(model, steering, users[scorable[i]], ranked[i], batchId, generatedAt, fallback: false);
+                results[scorable[i]] = Build(model, steering, users[scorable[i]], ranked[i], batchId, generatedAt, fallback: false) with
+                {
+                    UnsteeredItems = unsteered[i]?.Select(r => r.Item).ToArray(),
+                };
         }
         if (_options.Fallback == FallbackMode.SteeredGlobal && unscorable.Count > 0)
         {

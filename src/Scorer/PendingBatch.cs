@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Confluent.Kafka;
-using PopSteer.Streaming.Sequences;
 
 namespace PopSteer.Scorer;
 
@@ -15,8 +14,7 @@ public sealed class PendingBatch
     private long _deliveredAt;
 
     public PendingBatch(long number, List<ConsumeResult<string, byte[]>> signals, IReadOnlyList<Task> deliveries, long startedAt,
-        ServingModel model, ActiveSteering steering, IReadOnlyList<UserSignal> users, IReadOnlyList<ScoredUser> scored,
-        IReadOnlyList<UserSequence>? stored)
+        ServingModel model, ActiveSteering steering, IReadOnlyList<UserSignal> users, IReadOnlyList<ScoredUser> scored)
     {
         Number = number;
         Signals = signals;
@@ -26,7 +24,6 @@ public sealed class PendingBatch
         Steering = steering;
         Users = users;
         Scored = scored;
-        Stored = stored;
         Deliveries = Task.WhenAll(deliveries);
         // When the last report came in, for the publish stage's timing (the loop may look only later).
         Deliveries.ContinueWith(_ => Volatile.Write(ref _deliveredAt, Stopwatch.GetTimestamp()), CancellationToken.None,
@@ -54,9 +51,6 @@ public sealed class PendingBatch
     public ActiveSteering Steering { get; }
     public IReadOnlyList<UserSignal> Users { get; }
     public IReadOnlyList<ScoredUser> Scored { get; }
-
-    /// <summary>The stored sequences read on the batch path (null on the user-by-user path), for the shadow sample.</summary>
-    public IReadOnlyList<UserSequence>? Stored { get; }
 
     /// <summary>Next offset to consume per partition: what committing this batch records.</summary>
     public TopicPartitionOffset[] CommitOffsets() => Signals

@@ -14,7 +14,8 @@ namespace PopSteer.Scorer;
 
 /// <summary>
 /// The scoring loop: users-changed signals -> micro-batch -> one pipelined Redis read -> one model call -> publish
-/// recommendations -> commit once every delivery report is in. One Kafka consumer for the process's life, on its own
+/// recommendations -> commit once every delivery report is in. Under a backlog the next full batch is taken before the
+/// model call and its read started, so the Redis round trip overlaps the scoring (<c>Scoring:ReadAhead</c>). One Kafka consumer for the process's life, on its own
 /// thread; <see cref="ExecuteAsync"/> returns that thread's task, so host shutdown waits for the batches in hand to be
 /// delivered and committed. Up to <c>Scoring:BatchesInFlight</c> batches are published at once: while one batch's
 /// delivery reports come in, the next is read and scored (<see cref="PendingBatch"/>); offsets are committed in
@@ -49,6 +50,8 @@ public sealed class ScorerWorker(
     private readonly Queue<PendingBatch> _pending = new();
     private readonly BatchFailurePolicy _failures = new(options.Value.MaxBatchAttempts);
     private List<ConsumeResult<string, byte[]>> _batch = [];
+    private PreparedBatch? _next;     // taken while the last batch was scored (Scoring:ReadAhead)
+    private long _inHandChanges;     // rewinds, revocations and losses so far: a read-ahead poll can run one
     private long _batchNumber;
     private ErrorCode _lastConsumeError = ErrorCode.NoError;
 
@@ -103,11 +106,30 @@ public sealed class ScorerWorker(
                 stoppingToken.WaitHandle.WaitOne(FailureBackoff);
                 continue;
             }
-            Assemble(consumer, stoppingToken);
-            if (_batch.Count == 0) continue;
+            PreparedBatch? prepared = null;
+            if (_next is { Read: not null } ready)
+            {
+                // Read ahead while the last batch was scored: a full batch, its sequences already on their way.
+                _batch = ready.Signals;
+                prepared = ready;
+                _next = null;
+            }
+            else
+            {
+                if (_next is not null) _batch = _next.Signals; // a part of the next batch, taken early: the policy fills it up
+                _next = null;
+                Assemble(consumer, stoppingToken);
+                if (_batch.Count == 0) continue;
+            }
             // Once assembled, the batch is finished even if shutdown was requested meanwhile.
             bool isolating = _failures.Isolating;
-            var (pending, error) = TryProcess(producer, topics.Recommendations, topics.DeadLetter);
+            prepared ??= PreparedBatch.Start(_batch, isolating ? null : sequences);
+            if (!isolating && _options.ReadAhead)
+            {
+                prepared = ReadAhead(consumer, prepared);
+                if (_batch.Count == 0) continue; // its partitions were revoked meanwhile
+            }
+            var (pending, error) = TryProcess(producer, topics.Recommendations, topics.DeadLetter, prepared);
             if (pending is not null)
             {
                 _pending.Enqueue(pending);
@@ -168,10 +190,54 @@ public sealed class ScorerWorker(
     }
 
     /// <summary>
+    /// When a backlog already holds the next batch (a full one, in the client's buffer: polls that do not wait), takes
+    /// it now and starts its Redis read, so that the read's round trip runs while <paramref name="current"/> is
+    /// scored. Less than a full batch is kept, unread, as the start of the next one, which the batching policy fills
+    /// up as usual. A rebalance (or a rewind in its revocation handler) can run inside a poll; then the polling stops,
+    /// the batch to score is prepared again from what is left of it, and only the signals polled after the change are
+    /// kept. Returns the batch to score now.
+    /// </summary>
+    private PreparedBatch ReadAhead(IConsumer<string, byte[]> consumer, PreparedBatch current)
+    {
+        long before = _inHandChanges;
+        var next = new List<ConsumeResult<string, byte[]>>();
+        _next = PreparedBatch.Start(next, null); // in hand from the first poll on: rewinds and revocations see it
+        while (next.Count < _options.MaxBatchSize)
+        {
+            ConsumeResult<string, byte[]>? result;
+            try
+            {
+                result = consumer.Consume(TimeSpan.Zero);
+            }
+            catch (ConsumeException e) when (!e.Error.IsFatal)
+            {
+                result = null; // Assemble reports it if it comes again
+            }
+            if (_inHandChanges != before)
+            {
+                var kept = _next?.Signals ?? []; // the survivors of a revocation; nothing after a rewind
+                if (result is { IsPartitionEOF: false }) kept.Add(result);
+                _next = kept.Count > 0 ? PreparedBatch.Start(kept, null) : null;
+                return PreparedBatch.Start(_batch, sequences);
+            }
+            if (result is null) break;
+            if (!result.IsPartitionEOF) next.Add(result);
+        }
+        if (next.Count >= _options.MaxBatchSize)
+        {
+            _next = PreparedBatch.Start(next, sequences);
+            metrics.BatchReadAhead();
+        }
+        else if (next.Count == 0) _next = null;
+        return current;
+    }
+
+    /// <summary>
     /// Reads, scores and hands the batch's messages to the producer, or the exception that stopped it (nothing is
     /// committed then). Delivery and commit are <see cref="Settle"/>'s.
     /// </summary>
-    private (PendingBatch? Pending, Exception? Error) TryProcess(IProducer<string, byte[]> producer, string recommendationsTopic, string deadLetterTopic)
+    private (PendingBatch? Pending, Exception? Error) TryProcess(IProducer<string, byte[]> producer, string recommendationsTopic, string deadLetterTopic,
+        PreparedBatch prepared)
     {
         var started = Stopwatch.GetTimestamp();
         var batchId = BatchId(++_batchNumber);
@@ -181,15 +247,14 @@ public sealed class ScorerWorker(
             // The steering is taken when the batch is scored, not when it was consumed: the sequence read can wait out
             // a Redis outage, and a batch stamped after an alpha edit was applied must carry that edit (chaos drill).
             ActiveSteering active;
-            var (users, invalid, signalsOf) = Distinct(_batch);
+            var (users, invalid, signalsOf) = (prepared.Users, prepared.Invalid, prepared.SignalsOf);
             var stage = Stopwatch.GetTimestamp();
             var deadLetters = invalid.Select(i => ScorerDeadLetters.For(i.Result, InvalidEventReason.MalformedJson, i.Reason, _options.DeadLetterMaxPayloadBytes)).ToList();
             Message<string, byte[]> ToMessage(ScoredUser s) => new() { Key = s.Recommendation.UserId, Value = ScorerJsonContext.Serialize(s.Recommendation) };
 
             IReadOnlyList<ScoredUser> scored;
-            IReadOnlyList<UserSequence>? stored = null; // read only on the batch path; the isolated path reads per user
             var deliveries = new List<Task>(users.Count + invalid.Count);
-            if (_failures.Isolating)
+            if (prepared.Read is null)
             {
                 // This batch failed every attempt: find the users that cannot be served and set only them aside.
                 metrics.BatchIsolated();
@@ -209,7 +274,8 @@ public sealed class ScorerWorker(
             }
             else
             {
-                stored = sequences.ReadManyAsync(users.Select(u => u.UserId).ToArray()).GetAwaiter().GetResult();
+                // What is left of the read started when the batch was prepared (all of it, unless it was read ahead).
+                var stored = prepared.Read.GetAwaiter().GetResult();
                 stage = Lap("read", stage);
                 active = steering.Resolve(model);
                 scored = scorer.Score(model, active, users, stored, batchId, DateTimeOffset.UtcNow);
@@ -219,7 +285,7 @@ public sealed class ScorerWorker(
             }
             foreach (var letter in deadLetters)
                 deliveries.Add(Produce(producer, deadLetterTopic, letter));
-            return (new PendingBatch(_batchNumber, _batch, deliveries, started, model, active, users, scored, stored), null);
+            return (new PendingBatch(_batchNumber, _batch, deliveries, started, model, active, users, scored), null);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -276,7 +342,7 @@ public sealed class ScorerWorker(
         }
         metrics.BatchDone(batch.Signals.Count, batch.Scored.Count, batch.Users.Count - batch.Scored.Count(s => !s.Recommendation.Fallback),
             Stopwatch.GetElapsedTime(batch.StartedAt).TotalMilliseconds, batch.Steering, batch.Model.Version);
-        if (batch.Stored is not null) shadow.Observe(batch.Model, batch.Users, batch.Stored);
+        shadow.Observe(batch.Model, batch.Scored);
         Lap("account", stage);
     }
 
@@ -305,61 +371,13 @@ public sealed class ScorerWorker(
         resilience.Kafka.ExecuteAsync(async ct => { await producer.ProduceAsync(topic, message, ct); }).AsTask();
 
     /// <summary>
-    /// One entry per user (the newest signal wins, and names the trigger); signals that are not valid JSON go to the
-    /// dead letter topic. <c>SignalsOf</c> keeps every signal of each user, to dead-letter them all if the user fails.
-    /// </summary>
-    private static (List<UserSignal> Users, List<(ConsumeResult<string, byte[]> Result, string Reason)> Invalid, Dictionary<string, List<ConsumeResult<string, byte[]>>> SignalsOf) Distinct(
-        List<ConsumeResult<string, byte[]>> batch)
-    {
-        var index = new Dictionary<string, int>(StringComparer.Ordinal);
-        var users = new List<UserSignal>(batch.Count);
-        var invalid = new List<(ConsumeResult<string, byte[]>, string)>();
-        var signalsOf = new Dictionary<string, List<ConsumeResult<string, byte[]>>>(StringComparer.Ordinal);
-        foreach (var result in batch)
-        {
-            UserChanged? signal;
-            try
-            {
-                signal = result.Message.Value is { Length: > 0 } bytes
-                    ? JsonSerializer.Deserialize(bytes, StreamingJsonContext.Default.UserChanged)
-                    : null;
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                // JsonException mostly, but malformed text can surface as other exceptions (e.g. a lone surrogate): any
-                // message that cannot be read is that message's problem, never the batch's.
-                invalid.Add((result, $"Not a UserChanged signal: {e.Message}"));
-                continue;
-            }
-            if (signal is null || string.IsNullOrEmpty(signal.UserId))
-            {
-                invalid.Add((result, "Not a UserChanged signal: empty payload or no userId."));
-                continue;
-            }
-            var entry = new UserSignal(signal.UserId, signal.EventTimestamp, signal.EnqueuedAt, result.TopicPartitionOffset);
-            if (index.TryGetValue(signal.UserId, out var at))
-            {
-                if (users[at].EnqueuedAt is null || (entry.EnqueuedAt ?? DateTimeOffset.MinValue) >= users[at].EnqueuedAt) users[at] = entry;
-                signalsOf[signal.UserId].Add(result);
-            }
-            else
-            {
-                index[signal.UserId] = users.Count;
-                users.Add(entry);
-                signalsOf[signal.UserId] = [result];
-            }
-        }
-        return (users, invalid, signalsOf);
-    }
-
-    /// <summary>
     /// Seeks every partition of the batches in hand (the pending ones and the one being assembled or processed) back
     /// to its first offset among them, and drops them: they are consumed again. Some of the pending batches may have
     /// been delivered already; their recommendations are then sent twice, never lost (at least once).
     /// </summary>
     private void RewindAll(IConsumer<string, byte[]> consumer)
     {
-        var inHand = _pending.SelectMany(p => p.Signals).Concat(_batch);
+        var inHand = _pending.SelectMany(p => p.Signals).Concat(_batch).Concat(_next?.Signals ?? []);
         foreach (var first in inHand.GroupBy(r => r.TopicPartition).Select(g => new TopicPartitionOffset(g.Key, g.Min(r => r.Offset.Value))))
         {
             try
@@ -374,6 +392,8 @@ public sealed class ScorerWorker(
         }
         _pending.Clear();
         _batch = [];
+        _next = null;
+        _inHandChanges++;
     }
 
     // Runs inside Consume on the loop thread, before the partitions go: what is delivered is committed now (the
@@ -395,7 +415,9 @@ public sealed class ScorerWorker(
 
     private void Drop(IEnumerable<TopicPartitionOffset> gone)
     {
+        _inHandChanges++;
         var partitions = gone.Select(p => p.TopicPartition).ToHashSet();
         _batch.RemoveAll(r => partitions.Contains(r.TopicPartition));
+        _next?.Signals.RemoveAll(r => partitions.Contains(r.TopicPartition));
     }
 }

@@ -40,6 +40,13 @@ public sealed class ScoringOptions
     [Range(1, 16, ErrorMessage = "Scoring:BatchesInFlight must be between 1 and 16.")]
     public int BatchesInFlight { get; set; } = 2;
 
+    /// <summary>
+    /// When a backlog already holds the next full batch, take it before the current one is scored and start its Redis
+    /// read, so the read's round trip overlaps the model call (false: each batch is read after it is assembled). Only a
+    /// full batch is read ahead; a light stream's batching is unchanged.
+    /// </summary>
+    public bool ReadAhead { get; set; } = true;
+
     /// <summary>Length of each recommendation list.</summary>
     [Range(1, 1000, ErrorMessage = "Scoring:TopK must be between 1 and 1000.")]
     public int TopK { get; set; } = 10;

@@ -1,45 +1,23 @@
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using PopSteer.Core.Scoring;
-using PopSteer.Streaming.Sequences;
-
 namespace PopSteer.Scorer;
 
 /// <summary>
 /// The unsteered counterfactual of what the Scorer serves: for every <c>Scoring:ShadowSampleEvery</c>-th user (by a
-/// stable hash of the id, so the same users throughout, in every replica and after every restart), what plain SASRec would have listed from the same history. Its tail
-/// share and Gini (<see cref="ScorerMetrics.Shadow"/>) beside the served ones show whether steering works: with alpha
-/// above 0 the served tail share should sit above the shadow's. One extra model call on the sample, after the batch is
-/// committed; a failure here is logged and never fails the batch.
+/// stable hash of the id, so the same users throughout, in every replica and after every restart), what plain SASRec
+/// would have listed from the same history. Its tail share and Gini (<see cref="ScorerMetrics.Shadow"/>) beside the
+/// served ones show whether steering works: with alpha above 0 the served tail share should sit above the shadow's.
+/// <see cref="BatchScorer"/> ranks the sample's plain lists in the same model call as the served ones (SASRec's pass is
+/// shared; only the item product is extra); this records them once the batch is committed.
 /// </summary>
-public sealed class ShadowSample(IOptions<ScoringOptions> options, ScorerMetrics metrics, ILogger<ShadowSample> logger)
+public sealed class ShadowSample(ScorerMetrics metrics)
 {
-    private readonly ScoringOptions _options = options.Value;
     private string? _version;
 
-    public void Observe(ServingModel model, IReadOnlyList<UserSignal> users, IReadOnlyList<UserSequence> sequences)
+    public void Observe(ServingModel model, IReadOnlyList<ScoredUser> scored)
     {
-        var every = _options.ShadowSampleEvery;
-        if (every <= 0 || users.Count != sequences.Count) return;
-        try
-        {
-            if (model.Version != _version) metrics.Shadow.Reset(model.Model.Groups);
-            _version = model.Version;
-            var histories = new List<int[]>();
-            for (int u = 0; u < users.Count; u++)
-            {
-                if (!Includes(users[u].UserId, every)) continue;
-                var history = BatchScorer.ToHistory(sequences[u], model.Model.Items, model.Model.MaxLength);
-                if (history.Length > 0) histories.Add(history);
-            }
-            if (histories.Count == 0) return;
-            foreach (var list in model.Model.Recommend(histories, ScoringMethod.SasRec, null, _options.TopK, _options.ExcludeSeen))
-                metrics.Shadow.Add(list.Select(r => r.Item).ToArray());
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            logger.LogWarning("Shadow sample skipped: {Error}", e.Message);
-        }
+        if (model.Version != _version) metrics.Shadow.Reset(model.Model.Groups);
+        _version = model.Version;
+        foreach (var s in scored)
+            if (s.UnsteeredItems is { } items) metrics.Shadow.Add(items);
     }
 
     /// <summary>Whether the user is in a sample of every <paramref name="every"/>-th user.</summary>

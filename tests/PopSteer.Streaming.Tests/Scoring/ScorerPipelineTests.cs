@@ -64,6 +64,26 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
         return ranked.Select(r => model.Items.ToExternal(r.Item)).ToArray();
     }
 
+    /// <summary>A client of the Scorer's consumer group, to read what it committed (it never subscribes).</summary>
+    private Confluent.Kafka.IConsumer<byte[], byte[]> GroupReader(string group) =>
+        new Confluent.Kafka.ConsumerBuilder<byte[], byte[]>(new Confluent.Kafka.ConsumerConfig
+        {
+            BootstrapServers = Kafka.BootstrapServers,
+            GroupId = group,
+            EnableAutoCommit = false,
+        }).Build();
+
+    private static IEnumerable<Confluent.Kafka.TopicPartition> Partitions(string topic) =>
+        Enumerable.Range(0, 4).Select(p => new Confluent.Kafka.TopicPartition(topic, p));
+
+    /// <summary>Offsets the group committed on the topic, summed over its partitions (the count of signals done).</summary>
+    private static long Committed(Confluent.Kafka.IConsumer<byte[], byte[]> reader, string topic) =>
+        reader.Committed(Partitions(topic), TimeSpan.FromSeconds(10)).Sum(o => Math.Max(0, o.Offset.Value));
+
+    /// <summary>Messages on the topic, summed over its partitions.</summary>
+    private static long Messages(Confluent.Kafka.IConsumer<byte[], byte[]> reader, string topic) =>
+        Partitions(topic).Select(p => reader.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(10))).Sum(w => w.High.Value - w.Low.Value);
+
     [Fact]
     public async Task Every_users_last_recommendation_reflects_their_last_event_and_carries_the_current_version_and_alpha()
     {
@@ -260,22 +280,48 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
             await scorer.StopAsync(); // mid-stream: thousands of signals are still waiting
         }
 
-        using var reader = new Confluent.Kafka.ConsumerBuilder<byte[], byte[]>(new Confluent.Kafka.ConsumerConfig
-        {
-            BootstrapServers = Kafka.BootstrapServers,
-            GroupId = group,
-            EnableAutoCommit = false,
-        }).Build();
-        var signalPartitions = Enumerable.Range(0, 4).Select(p => new Confluent.Kafka.TopicPartition(UsersChanged, p)).ToList();
-        long committed = reader.Committed(signalPartitions, TimeSpan.FromSeconds(10)).Sum(o => Math.Max(0, o.Offset.Value));
-        long published = Enumerable.Range(0, 4)
-            .Select(p => reader.QueryWatermarkOffsets(new Confluent.Kafka.TopicPartition(RecommendationsTopic, p), TimeSpan.FromSeconds(10)))
-            .Sum(w => w.High.Value - w.Low.Value);
+        using var reader = GroupReader(group);
+        long committed = Committed(reader, UsersChanged);
+        long published = Messages(reader, RecommendationsTopic);
 
         // Usually mid-stream; on an idle machine the Scorer may drain all of them before the stop lands, which must
         // still match exactly.
         Assert.InRange(committed, 200, signals);
         Assert.Equal(committed, published);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_backlog_is_scored_from_each_users_stored_history_and_committed_to_the_end_with_or_without_read_ahead(bool readAhead)
+    {
+        var (dir, _) = await PublishTinyModelAsync("a", seed: 7);
+        using var model = PopSteerModel.Load(dir);
+        var known = model.Items.ExternalIds;
+        var random = new Random(5);
+        var users = Enumerable.Range(0, 300).Select(i => $"backlog-{i}").ToArray();
+        // Several events per user, then one signal per user: all of it waits before the Scorer starts.
+        var log = Enumerable.Range(0, 4).SelectMany(round => users.Select((u, i) => (u, known[random.Next(known.Count)], T0.AddSeconds(round * users.Length + i)))).ToArray();
+        await Store.AppendAsync(log.Select(e => new SequenceAppend(e.Item1, e.Item2, e.Item3, Settings.InteractionsTopic, 0, NextOffset())).ToArray());
+        await SignalRoundAsync(users, T0.AddDays(2));
+        var group = $"scorer-{Guid.NewGuid():N}";
+
+        // Small batches, so the backlog holds many full ones to take ahead.
+        await using var scorer = Scorer(("Scoring:GroupId", group), ("Scoring:MaxBatchSize", "16"), ("Scoring:ReadAhead", readAhead ? "true" : "false"));
+        await scorer.StartAsync();
+        var recs = Recommendations(seen => AllHave(seen, users, T0.AddDays(2)));
+
+        foreach (var rec in recs.Where(r => r.EventTimestamp == T0.AddDays(2)).GroupBy(r => r.UserId).Select(g => g.Last()))
+            Assert.Equal(Expected(model, Store, rec.UserId, 1.0, TinyModelFactory.SaeWidth), rec.Items.Select(i => i.ItemId).ToArray());
+
+        // Every signal is committed once its recommendation is delivered: the group ends at the topic's end.
+        using var reader = GroupReader(group);
+        long end = Messages(reader, UsersChanged), committed = 0;
+        await Eventually.Until(() => (committed = Committed(reader, UsersChanged)) == end, Patience, () => $"committed {committed} of {end} signals");
+
+        Assert.Equal(0, scorer.Counter("popsteer.scorer.batches_failed"));
+        if (readAhead) Assert.True(scorer.Counter("popsteer.scorer.batches_read_ahead") > 0, "no batch of the backlog was read ahead");
+        else Assert.Equal(0, scorer.Counter("popsteer.scorer.batches_read_ahead"));
     }
 
     [Fact]
