@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PopSteer.BenchShared;
+using PopSteer.Cli.Demo;
 using PopSteer.Core.Scoring;
 using PopSteer.Scorer;
 using PopSteer.Scorer.Bench;
@@ -96,17 +97,8 @@ using (var shared = new ServiceCollection().AddLogging().AddPopSteerStreaming(co
 
     // The model call alone, same batch size, same threads: the ceiling the pipeline can approach.
     PopSteer.Core.TorchRuntime.ConfigureThreads(threads);
-    var histories = Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, model.MaxLength).Select(_ => 1 + rnd.Next(model.Items.Count)).ToArray()).ToArray();
-    var plan = model.PlanFor(alpha, model.SaeWidth);
-    model.Recommend(histories, ScoringMethod.PopSteer, plan, 10);
-    const int reps = 10;
     foreach (var method in new[] { ScoringMethod.PopSteer, ScoringMethod.SasRec })
-    {
-        var timer = Stopwatch.StartNew();
-        for (int r = 0; r < reps; r++) model.Recommend(histories, method, plan, 10);
-        double ms = timer.Elapsed.TotalMilliseconds / reps;
-        Console.WriteLine($"model call alone ({method}): {ms:F1} ms per batch of {batch} = {batch * 1000 / ms:F0} users/s");
-    }
+        Console.WriteLine($"model call alone ({method}): " + DescribeModelCall(ModelCall(model, batch, method), batch));
 }
 
 // The backlog: signals for random users, produced before the Scorer starts.
@@ -167,12 +159,20 @@ builder.Configuration.AddConfiguration(configuration);
 builder.Services.AddLogging(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
 builder.Services.AddScorer(builder.Configuration);
 using var host = builder.Build();
+// Where the cores go while the backlog drains: this process's threads by name, and the Redis server beside it.
+using var redisInfo = StackExchange.Redis.ConnectionMultiplexer.Connect(redis + ",allowAdmin=true"); // INFO is an admin command
+double RedisCpuSeconds() => redisInfo.GetServers()[0].Info("cpu").SelectMany(g => g)
+    .Where(kv => kv.Key is "used_cpu_sys" or "used_cpu_user").Sum(kv => double.Parse(kv.Value, CultureInfo.InvariantCulture));
+double redisCpuBefore = RedisCpuSeconds();
+var threadCpu = ThreadCpu.Start();
 await host.StartAsync();
 while (Interlocked.Read(ref signalsDone) < signals)
 {
     await Task.Delay(200);
     if (clock.Elapsed > TimeSpan.FromMinutes(10)) throw new TimeoutException($"only {signalsDone} of {signals} signals scored in 10 minutes");
 }
+var cpuUsed = threadCpu?.Stop();
+double redisCpu = RedisCpuSeconds() - redisCpuBefore;
 await host.StopAsync();
 
 // Steady state: from the end of the first batch to the end of the last (excludes group join and model load).
@@ -185,15 +185,49 @@ Console.WriteLine($"batches {batchDone.Count} ({Interlocked.Read(ref readAheads)
 Console.WriteLine($"throughput {recs / (last - first):F0} recommendations/s (steady span {last - first:F2} s, first batch excluded)");
 Console.WriteLine($"batch latency p50 {P(0.50):F1} ms, p99 {P(0.99):F1} ms, max {sorted[^1]:F1} ms");
 Console.WriteLine("mean per batch: " + string.Join(", ", stages.Select(kv => $"{kv.Key} {kv.Value.Average():F1} ms")));
+if (cpuUsed is { } used)
+{
+    double wall = used.WallSeconds, total = used.Groups.Sum(g => g.Seconds);
+    Console.WriteLine($"CPU from the Scorer's start to the last signal: this process {total / wall:F2} cores, redis-server {redisCpu / wall:F2} cores, of {Environment.ProcessorCount} ({wall:F1} s); " +
+                      "by thread (cores): " + string.Join(", ", used.Groups.Take(10).Select(g => $"{g.Group} {g.Seconds / wall:F2}")));
+}
 double peakAfter = SgemmPeak.Measure(seconds: 1);
 Console.WriteLine("after: " + SgemmPeak.Describe(peakAfter));
 // Shares use the FLOP model of PopSteer.Bench scoring (7.43 MFLOP per user at the paper's shapes, 50-item histories).
 double meanUsers = batchDone.Average(b => b.Users), gflops = recs / (last - first) * 7.43e6 / 1e9, peak = (peakBefore + peakAfter) / 2;
 Console.WriteLine($"recommendations/s x 7.43 MFLOP = {gflops:F1} GFLOP/s = {gflops / peak:P1} of the mean same-run sgemm peak {peak:F1} GFLOP/s");
 if (stages.TryGetValue("score", out var score))
-    Console.WriteLine($"model call alone: {meanUsers / (score.Average() / 1000):F0} users/s ({score.Average():F1} ms per batch of {meanUsers:F1}); " +
+    Console.WriteLine($"model call in the pipeline (score stage): {meanUsers / (score.Average() / 1000):F0} users/s ({score.Average():F1} ms per batch of {meanUsers:F1}); " +
                       $"the pipeline's rate is {recs / (last - first) / (meanUsers / (score.Average() / 1000)):P0} of it");
+// The same call alone, after the run, at the pipeline's mean batch size: what the call does without the pipeline's
+// other threads (broker, producer, Redis client) on the same cores.
+using (var model = PopSteerModel.Load(modelDir))
+{
+    int size = (int)Math.Round(meanUsers);
+    double ms = ModelCall(model, size, ScoringMethod.PopSteer);
+    Console.WriteLine($"model call alone after the run: {DescribeModelCall(ms, size)}; the pipeline's rate is {recs / (last - first) / (size * 1000 / ms):P0} of it");
+}
 return 0;
+
+// Median of 20 calls (after one warm-up) on random full-length histories, in ms.
+double ModelCall(PopSteerModel model, int size, ScoringMethod method)
+{
+    var rnd = new Random(3);
+    var histories = Enumerable.Range(0, size).Select(_ => Enumerable.Range(0, model.MaxLength).Select(_ => 1 + rnd.Next(model.Items.Count)).ToArray()).ToArray();
+    var plan = model.PlanFor(alpha, model.SaeWidth);
+    model.Recommend(histories, method, plan, 10);
+    var times = new double[20];
+    for (int r = 0; r < times.Length; r++)
+    {
+        var timer = Stopwatch.StartNew();
+        model.Recommend(histories, method, plan, 10);
+        times[r] = timer.Elapsed.TotalMilliseconds;
+    }
+    Array.Sort(times);
+    return times[times.Length / 2];
+}
+
+static string DescribeModelCall(double ms, int size) => $"{ms:F1} ms per batch of {size} (median of 20) = {size * 1000 / ms:F0} users/s";
 
 int Int(string name, int fallback) => a.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
 
