@@ -35,6 +35,8 @@ internal static class FitCommand
         var minEpochs = new Option<int?>("--min-epochs") { Description = $"SASRec never stops before this epoch (default {SasRecTrainingOptions.MinEpochsDefault})." };
         var stride = new Option<int?>("--stride") { Description = "Training window stride (1 = exact RecBole contexts; default: see docs/core.md)." };
         var lr = new Option<double?>("--lr") { Description = "SASRec learning rate (default 3e-3; METHOD.md: 1e-3)." };
+        var warmup = new Option<double?>("--warmup") { Description = "SASRec linear learning-rate warm-up in epochs (default 0)." };
+        var cosine = new Option<bool?>("--cosine") { Description = "Decay SASRec's learning rate along a cosine to 0 at --epochs (default false: constant). The fast schedule is --epochs 30 --min-epochs 30 --warmup 1 --cosine (docs/core.md)." };
         var saeLr = new Option<double?>("--sae-lr") { Description = "SAE peak learning rate (default 3e-3; METHOD.md: 1e-3)." };
         var saeBatch = new Option<int?>("--sae-batch") { Description = "SAE batch size (default 64; METHOD.md: 2048)." };
         var saeWarmup = new Option<double?>("--sae-warmup") { Description = "SAE linear warm-up in epochs (default 1)." };
@@ -46,7 +48,7 @@ internal static class FitCommand
         var prefixes = new Option<int>("--prefixes") { Description = "Real training prefixes sampled for the synthetic head/tail users.", DefaultValueFactory = _ => 100_000 };
         var synthetic = new Option<SyntheticUserMode>("--synthetic-users") { Description = "NearestByEmbedding (the 2026 variant, default) or Sample (2025).", DefaultValueFactory = _ => new FitOptions().SyntheticUsers };
 
-        var command = new Command(name, description) { data, format, kCore, output, seed, device, epochs, saeEpochs, patience, minEpochs, stride, lr, saeLr, saeBatch, saeWarmup, saeBiasFromMean, saeUnitNorm, saeNormalise, share, prefixes, synthetic, curvePlot };
+        var command = new Command(name, description) { data, format, kCore, output, seed, device, epochs, saeEpochs, patience, minEpochs, stride, lr, warmup, cosine, saeLr, saeBatch, saeWarmup, saeBiasFromMean, saeUnitNorm, saeNormalise, share, prefixes, synthetic, curvePlot };
         command.SetAction((r, ct) =>
         {
             var directory = r.GetRequiredValue(output);
@@ -62,6 +64,8 @@ internal static class FitCommand
                     MinEpochs = r.GetValue(minEpochs) ?? defaults.SasRec.MinEpochs,
                     WindowStride = r.GetValue(stride) ?? defaults.SasRec.WindowStride,
                     LearningRate = r.GetValue(lr) ?? defaults.SasRec.LearningRate,
+                    WarmupEpochs = r.GetValue(warmup) ?? defaults.SasRec.WarmupEpochs,
+                    CosineDecay = r.GetValue(cosine) ?? defaults.SasRec.CosineDecay,
                 },
                 Sae = defaults.Sae with
                 {
