@@ -36,6 +36,11 @@ internal sealed record DemoOptions
     /// lift it was meant to read; shadows at the demo's 50 events/s cost little.
     /// </summary>
     public int ShadowSampleEvery { get; init; } = 2;
+    /// <summary>
+    /// Trim the embedded broker's logs behind the committed offsets (<c>EmbeddedBrokerRetention</c>); false keeps every
+    /// record, and a paced run then slows down as the mock's logs grow (docs/speed.md).
+    /// </summary>
+    public bool TrimBroker { get; init; } = true;
     public string WorkDirectory { get; init; } = DefaultWorkDirectory();
     public bool Interactive { get; init; } = !Console.IsOutputRedirected;
 

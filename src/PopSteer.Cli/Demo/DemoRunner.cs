@@ -98,10 +98,22 @@ internal sealed class DemoRunner(DemoOptions options)
 
         var reference = new DriftReference(shadowModel.Items, shadowModel.Groups, events, plan);
         var story = new RefitStory(host.Services.GetRequiredService<RetrainerWorker>(), host.Services.GetRequiredService<ModelHolder>(), published.Version, Say, options.Interactive);
+        // The embedded broker keeps only what some group has not yet committed, as a real broker's retention would
+        // bound its log: the mock's fetch walks the whole log (EmbeddedBrokerRetention), so an untrimmed paced run slows
+        // down with every second it runs.
+        string viewGroup = $"popsteer-demo-view-{Guid.NewGuid():N}";
+        string Group<T>(Func<T, string> of) where T : class => of(host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<T>>().Value);
+        await using var retention = options.TrimBroker
+            ? new EmbeddedBrokerRetention(broker, [
+                (kafka.Topics.Interactions, [Group<IngestOptions>(o => o.GroupId), Group<RetrainerOptions>(o => o.GroupId)]),
+                (kafka.Topics.UsersChanged, [Group<ScoringOptions>(o => o.GroupId)]),
+                (kafka.Topics.Recommendations, [viewGroup]),
+            ], TimeSpan.FromSeconds(1))
+            : null;
         StreamOutcome outcome;
         try
         {
-            outcome = await StreamAsync(kafka, sequences, shadowModel, configuration, events, reference, story, initialAlpha, cancellationToken);
+            outcome = await StreamAsync(kafka, sequences, shadowModel, configuration, events, reference, story, initialAlpha, viewGroup, cancellationToken);
         }
         finally
         {
@@ -111,6 +123,8 @@ internal sealed class DemoRunner(DemoOptions options)
             shadowModel.Dispose();
         }
         PrintSummary(outcome, published.Version, events.Count, story);
+        if (retention is not null)
+            Say($"Embedded broker: {retention.RecordsDeleted:N0} records trimmed behind the committed offsets{(retention.LastError is { } error ? $" (last pass failed: {error})" : "")}");
         return 0;
     }
 
@@ -136,7 +150,7 @@ internal sealed class DemoRunner(DemoOptions options)
 
     private async Task<StreamOutcome> StreamAsync(KafkaClientFactory kafka, SequenceStore sequences, PopSteerModel model,
         IConfigurationRoot configuration, IReadOnlyList<InteractionEvent> events, DriftReference reference, RefitStory story,
-        double initialAlpha, CancellationToken cancellationToken)
+        double initialAlpha, string viewGroup, CancellationToken cancellationToken)
     {
         var statistics = new PipelineStatistics();
         using var breakdown = new LatencyBreakdown();
@@ -161,7 +175,13 @@ internal sealed class DemoRunner(DemoOptions options)
         var viewer = Task.Factory.StartNew(() =>
         {
             Thread.CurrentThread.Name = "ps-demo-view";
-            using var consumer = kafka.CreateConsumer($"popsteer-demo-view-{Guid.NewGuid():N}", c => c.AutoOffsetReset = AutoOffsetReset.Earliest);
+            // Commits what it has read twice a second: the broker's retention trims the recommendations behind it.
+            using var consumer = kafka.CreateConsumer(viewGroup, c =>
+            {
+                c.AutoOffsetReset = AutoOffsetReset.Earliest;
+                c.EnableAutoCommit = true;
+                c.AutoCommitIntervalMs = 500;
+            });
             consumer.Subscribe(topics.Recommendations);
             while (!stop.IsCancellationRequested)
             {

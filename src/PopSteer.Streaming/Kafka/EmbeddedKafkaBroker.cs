@@ -87,6 +87,19 @@ public sealed class EmbeddedKafkaBroker : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Deletes a partition's records before <paramref name="offset"/>, as a broker's retention (or the DeleteRecords
+    /// request, which the mock does not implement) does: through the mock's C API
+    /// (rd_kafka_mock_partition_delete_records). See <see cref="EmbeddedBrokerRetention"/> for why the embedded broker needs it.
+    /// </summary>
+    public void DeleteRecordsBefore(string topic, int partition, long offset)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        int error = MockCluster.rd_kafka_mock_partition_delete_records(MockCluster.Of(_owner.Handle), topic, partition, offset);
+        if (error != 0)
+            throw new InvalidOperationException($"The mock cluster refused to delete {topic}[{partition}] before offset {offset}: {new Error((ErrorCode)error).Reason}");
+    }
+
     /// <summary>host:port of each broker.</summary>
     public IReadOnlyList<string> Brokers { get; }
 
@@ -143,6 +156,9 @@ internal static class MockCluster
     /// <summary>The next <paramref name="count"/> requests of <paramref name="apiKey"/> to any broker fail with these errors (tests' fault injection).</summary>
     [DllImport(Library)]
     internal static extern int rd_kafka_mock_push_request_errors_array(IntPtr cluster, short apiKey, nuint count, int[] errors);
+
+    [DllImport(Library)]
+    internal static extern int rd_kafka_mock_partition_delete_records(IntPtr cluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string topic, int partition, long beforeOffset);
 
     [DllImport(Library)]
     internal static extern int rd_kafka_mock_topic_create(IntPtr cluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string topic, int partitions, int replicationFactor);

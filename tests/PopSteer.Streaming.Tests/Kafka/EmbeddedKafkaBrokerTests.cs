@@ -53,4 +53,45 @@ public sealed class EmbeddedKafkaBrokerTests
         Assert.False(broker.TryCreateTopics(topics, warnings.Add));
         Assert.Contains("auto-created", Assert.Single(warnings));
     }
+
+    [Fact]
+    public async Task Retention_trims_each_partition_to_the_lowest_offset_its_groups_committed_and_never_past_it()
+    {
+        await using var broker = new EmbeddedKafkaBroker(brokers: 1);
+        var topic = KafkaFixture.UniqueTopic("retention");
+        broker.CreateTopics([(topic, 3)]);
+        using var producer = new Confluent.Kafka.ProducerBuilder<byte[], byte[]>(new Confluent.Kafka.ProducerConfig { BootstrapServers = broker.BootstrapServers }).Build();
+        var partitions = Enumerable.Range(0, 3).Select(p => new Confluent.Kafka.TopicPartition(topic, p)).ToArray();
+        foreach (var partition in partitions)
+            for (int i = 0; i < 40; i++)
+                await producer.ProduceAsync(partition, new Confluent.Kafka.Message<byte[], byte[]> { Key = [1], Value = Encoding.UTF8.GetBytes($"{partition.Partition.Value}-{i}") });
+
+        // Group "fast" is at 30 / 20 / 10, group "slow" at 25 / 35 / nothing: partition 2 must stay whole.
+        void Commit(string group, params (int Partition, long Offset)[] offsets)
+        {
+            using var consumer = new Confluent.Kafka.ConsumerBuilder<byte[], byte[]>(new Confluent.Kafka.ConsumerConfig { BootstrapServers = broker.BootstrapServers, GroupId = group }).Build();
+            consumer.Commit(offsets.Select(o => new Confluent.Kafka.TopicPartitionOffset(topic, o.Partition, o.Offset)));
+        }
+        string fast = $"fast-{Guid.NewGuid():N}", slow = $"slow-{Guid.NewGuid():N}";
+        Commit(fast, (0, 30), (1, 20), (2, 10));
+        Commit(slow, (0, 25), (1, 35));
+
+        await using (var retention = new EmbeddedBrokerRetention(broker, [(topic, [fast, slow])], TimeSpan.FromMilliseconds(100)))
+        {
+            using var probe = new Confluent.Kafka.ConsumerBuilder<byte[], byte[]>(new Confluent.Kafka.ConsumerConfig { BootstrapServers = broker.BootstrapServers, GroupId = "probe" }).Build();
+            long Low(int p) => probe.QueryWatermarkOffsets(partitions[p], TimeSpan.FromSeconds(5)).Low.Value;
+            await Eventually.Until(() => Low(0) == 25 && Low(1) == 20, TimeSpan.FromSeconds(20),
+                () => $"low watermarks {Low(0)} / {Low(1)} / {Low(2)}, expected 25 / 20 / 0 ({retention.LastError})");
+            await Task.Delay(300); // a few more passes: nothing further may go
+            Assert.Equal([25L, 20L, 0L], Enumerable.Range(0, 3).Select(Low));
+            Assert.Equal(45, retention.RecordsDeleted);
+            Assert.Null(retention.LastError);
+        }
+
+        // What the slowest group committed is still there to resume from.
+        using var resumed = new Confluent.Kafka.ConsumerBuilder<byte[], byte[]>(new Confluent.Kafka.ConsumerConfig { BootstrapServers = broker.BootstrapServers, GroupId = slow }).Build();
+        resumed.Assign(new Confluent.Kafka.TopicPartitionOffset(topic, 0, 25));
+        var first = resumed.Consume(TimeSpan.FromSeconds(10));
+        Assert.Equal("0-25", Encoding.UTF8.GetString(first!.Message.Value));
+    }
 }
