@@ -122,9 +122,8 @@ internal sealed class DemoRunner(DemoOptions options)
             story.Dispose();
             shadowModel.Dispose();
         }
-        PrintSummary(outcome, published.Version, events.Count, story);
-        if (retention is not null)
-            Say($"Embedded broker: {retention.RecordsDeleted:N0} records trimmed behind the committed offsets{(retention.LastError is { } error ? $" (last pass failed: {error})" : "")}");
+        PrintSummary(outcome, published.Version, events.Count, story, retention is null ? null
+            : $"Embedded broker: {retention.RecordsDeleted:N0} records trimmed behind the committed offsets{(retention.LastError is { } error ? $" (last pass failed: {error})" : "")}");
         return 0;
     }
 
@@ -435,7 +434,7 @@ internal sealed class DemoRunner(DemoOptions options)
         return perUser.Count;
     }
 
-    private void PrintSummary(StreamOutcome outcome, string version, int events, RefitStory story)
+    private void PrintSummary(StreamOutcome outcome, string version, int events, RefitStory story, string? brokerLine)
     {
         var s = outcome.Statistics;
         var (p50, p99, max) = s.TotalLatency();
@@ -482,6 +481,7 @@ internal sealed class DemoRunner(DemoOptions options)
         Say("  Per sampled list, served minus shadow (mean +- 2 standard errors; lists of one user are correlated, so the true error is larger):");
         foreach (var phase in outcome.Phases)
             Say(string.Create(CultureInfo.InvariantCulture, $"    {phase.Phase}, alpha {phase.Alpha:0.##}: ") + Differences(phase));
+        if (brokerLine is not null) Say(brokerLine);
         Say("Stopped the workers, the embedded broker and redis-server.");
     }
 
@@ -490,8 +490,11 @@ internal sealed class DemoRunner(DemoOptions options)
 
     private static string Differences(PhaseStatistics phase)
     {
+        // Rounded first: .NET prints a negative mean that rounds to zero as "-+0.000" under a "+...;-..." format.
+        static string Signed(double value, string format) =>
+            (Math.Round(value, format.Length - 2) is var r && r == 0 ? 0 : r).ToString("+" + format + ";-" + format + ";" + format, CultureInfo.InvariantCulture);
         static string D(PairedDifference d, string what, string format) => d.Count == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
-            $"{what} {d.Mean.ToString("+" + format + ";-" + format, CultureInfo.InvariantCulture)} +- {(2 * d.StandardError).ToString(format, CultureInfo.InvariantCulture)} ({(d.BeyondNoise ? "beyond noise" : "within noise")})");
+            $"{what} {Signed(d.Mean, format)} +- {(2 * d.StandardError).ToString(format, CultureInfo.InvariantCulture)} ({(d.BeyondNoise ? "beyond noise" : "within noise")})");
         var parts = new[]
         {
             D(phase.TailLift, "tail share vs unsteered", "0.000"),
