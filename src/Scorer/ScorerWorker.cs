@@ -201,7 +201,9 @@ public sealed class ScorerWorker(
     {
         long before = _inHandChanges;
         var next = new List<ConsumeResult<string, byte[]>>();
-        _next = PreparedBatch.Start(next, null); // in hand from the first poll on: rewinds and revocations see it
+        // In hand from the first poll on, so rewinds and revocations see it; until it is full only its Signals count
+        // (it is parsed, and its read started, once full).
+        _next = PreparedBatch.Start(next, null);
         while (next.Count < _options.MaxBatchSize)
         {
             ConsumeResult<string, byte[]>? result;
