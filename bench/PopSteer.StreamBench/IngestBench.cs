@@ -77,6 +77,8 @@ internal static class IngestBench
             ["Redis:KeyPrefix"] = $"b{id}",
             ["Ingest:GroupId"] = $"bench-ingest-{id}",
         });
+        // Any Ingest setting can be tried without a rebuild: Ingest__OverlapDelivery=false, Ingest__MaxBatchSize=250, ...
+        builder.Configuration.AddEnvironmentVariables();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddIngest(builder.Configuration);
         var host = builder.Build();
