@@ -16,7 +16,9 @@ namespace PopSteer.Ingest;
 /// popsteer.interactions -> Redis sequences -> popsteer.users.changed. One consumer for the process's life on its own
 /// thread (there is no async Consume); ExecuteAsync returns that thread's task so shutdown waits for it.
 /// Per batch: validate, append to Redis (idempotent per partition offset), dead-letter the malformed, signal every
-/// user touched, wait for the delivery reports, and only then commit. While Redis or Kafka is down the same batch is
+/// user touched, and commit only once the delivery reports are in. With <see cref="IngestOptions.OverlapDelivery"/>
+/// the reports are awaited after the next batch has been collected and appended, so the broker's acknowledgement of
+/// one batch does not hold up the next; a quiet input settles at once. While Redis or Kafka is down the same batch is
 /// retried and nothing is committed, so a crash at any point loses nothing and redelivery changes nothing twice.
 /// </summary>
 public sealed class IngestWorker(
@@ -35,6 +37,10 @@ public sealed class IngestWorker(
     // partition's first batch, forgotten when it moves.
     private readonly Dictionary<TopicPartition, PartitionState> _partitions = [];
 
+    // The last batch applied whose signals may still await their delivery reports; committed when they are in. And the
+    // batch in hand once appended and sent, until the one before it is settled. Loop thread only.
+    private SignalledBatch? _inFlight, _staged;
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
@@ -49,13 +55,15 @@ public sealed class IngestWorker(
             // Runs inside Consume/Close on this thread: finish the batch in hand while the partitions are still ours.
             .SetPartitionsRevokedHandler((c, revoked) =>
             {
-                if (batch.Count > 0) Flush(c, producer, batch, handingBack: true, stopping);
+                if (batch.Count > 0 || _inFlight is not null) Flush(c, producer, batch, handingBack: true, stopping);
                 foreach (var p in revoked) _partitions.Remove(p.TopicPartition);
             })
             .SetPartitionsLostHandler((_, lost) =>
             {
                 foreach (var p in lost) _partitions.Remove(p.TopicPartition);
                 var dropped = batch.RemovePartitions(lost.Select(p => p.TopicPartition));
+                _inFlight?.RemovePartitions(lost.Select(p => p.TopicPartition));
+                _staged?.RemovePartitions(lost.Select(p => p.TopicPartition));
                 logger.LogWarning("Lost {Count} partitions; {Dropped} uncommitted messages go to their new owner", lost.Count, dropped);
             })
             .SetPartitionsAssignedHandler((_, assigned) =>
@@ -69,7 +77,9 @@ public sealed class IngestWorker(
             while (!stopping.IsCancellationRequested)
             {
                 Collect(consumer, validator, batch, stopping);
-                if (batch.Count > 0) Flush(consumer, producer, batch, handingBack: false, stopping);
+                // A batch in hand is applied (settling the one before it); none means the input went quiet, so the
+                // batch in flight is settled now instead of waiting for the next message.
+                if (batch.Count > 0 || _inFlight is not null) Flush(consumer, producer, batch, handingBack: false, stopping);
             }
         }
         finally
@@ -77,13 +87,15 @@ public sealed class IngestWorker(
             // Graceful shutdown: the batch in hand is applied and committed (one more try if it was failing).
             try
             {
-                if (batch.Count > 0) Flush(consumer, producer, batch, handingBack: true, stopping);
+                if (batch.Count > 0 || _inFlight is not null) Flush(consumer, producer, batch, handingBack: true, stopping);
             }
             catch (Exception e)
             {
                 // The loop is dying of this very error: leave the batch uncommitted, and still leave the group cleanly.
-                logger.LogError("The {Count} messages in hand could not be applied before stopping ({Error}); they stay uncommitted", batch.Count, e.Message);
+                logger.LogError("The {Count} messages in hand could not be applied before stopping ({Error}); they stay uncommitted",
+                    batch.Count + (_inFlight?.Count ?? 0), e.Message);
                 batch.Clear();
+                (_inFlight, _staged) = (null, null);
             }
             // Leaving the group now lets the partitions move at once instead of after the session timeout.
             consumer.Close();
@@ -93,12 +105,15 @@ public sealed class IngestWorker(
         }
     }
 
-    /// <summary>Blocks for the first message, then collects until the dynamic batching policy (<see cref="DynamicBatcher"/>) hands the batch on.</summary>
+    /// <summary>
+    /// Blocks for the first message (at most a millisecond while a batch is in flight: a quiet input should not keep
+    /// its commit waiting), then collects until the dynamic batching policy (<see cref="DynamicBatcher"/>) hands the batch on.
+    /// </summary>
     private void Collect(IConsumer<byte[], byte[]> consumer, InteractionEventValidator validator, IngestBatch batch, CancellationToken stopping)
     {
         try
         {
-            var first = consumer.Consume(stopping);
+            var first = _inFlight is null ? consumer.Consume(stopping) : consumer.Consume(TimeSpan.FromMilliseconds(1));
             if (first?.Message is null) return;
             batch.Add(first, Validate(validator, first));
             var started = Stopwatch.GetTimestamp();
@@ -109,6 +124,7 @@ public sealed class IngestWorker(
                 previous = DynamicBatcher.Outcome(next?.Message is not null, timeout);
                 if (next?.Message is not null) batch.Add(next, Validate(validator, next));
             }
+            metrics.Stage("collect", Stopwatch.GetElapsedTime(started));
         }
         catch (OperationCanceledException)
         {
@@ -214,15 +230,23 @@ public sealed class IngestWorker(
         }
     }
 
-    /// <summary>Applies the batch until it succeeds; never commits what is not durable, never drops a message.</summary>
+    /// <summary>
+    /// Applies the batch in hand, if any, and settles the one in flight when the input is quiet, the partitions are
+    /// going back or overlapping is off; retries until it succeeds. Never commits what is not durable, never drops a message.
+    /// </summary>
     private void Flush(IConsumer<byte[], byte[]> consumer, IProducer<byte[], byte[]> producer, IngestBatch batch, bool handingBack, CancellationToken stopping)
     {
+        bool settle = handingBack || batch.Count == 0 || !_options.OverlapDelivery;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                Apply(consumer, producer, batch);
-                batch.Clear();
+                if (batch.Count > 0)
+                {
+                    Apply(consumer, producer, batch);
+                    batch.Clear();
+                }
+                if (settle && _inFlight is not null) Settle(consumer, producer);
                 return;
             }
             catch (Exception e) when (IsTransient(e))
@@ -230,18 +254,32 @@ public sealed class IngestWorker(
                 if (handingBack || stopping.IsCancellationRequested)
                 {
                     // The partitions are going away: leave the batch uncommitted; its next owner re-applies it idempotently.
-                    logger.LogWarning("Could not apply {Count} messages before giving the partitions back ({Error}); they stay uncommitted", batch.Count, e.Message);
+                    logger.LogWarning("Could not apply {Count} messages before giving the partitions back ({Error}); they stay uncommitted",
+                        batch.Count + (_inFlight?.Count ?? 0), e.Message);
                     batch.Clear();
+                    (_inFlight, _staged) = (null, null);
                     return;
                 }
                 logger.LogError("Batch of {Count} messages not applied (attempt {Attempt}): {Error}. Nothing committed; retrying in {Pause}",
-                    batch.Count, attempt, e.Message, _options.RetryPause);
+                    batch.Count + (_inFlight?.Count ?? 0), attempt, e.Message, _options.RetryPause);
                 stopping.WaitHandle.WaitOne(_options.RetryPause);
             }
         }
     }
 
     private void Apply(IConsumer<byte[], byte[]> consumer, IProducer<byte[], byte[]> producer, IngestBatch batch)
+    {
+        // 1-2 once per batch: a retry because the batch before could not be settled does not append and count it again.
+        _staged ??= AppendAndSignal(consumer, producer, batch);
+
+        // 3. The batch before this one had this one's collect and append to get its delivery reports: settle it, so
+        //    offsets are committed in order. This one is committed at the next batch, or as soon as the input is quiet.
+        if (_inFlight is not null) Settle(consumer, producer);
+        (_inFlight, _staged) = (_staged, null);
+    }
+
+    /// <summary>Appends the batch to Redis and starts sending its signals and dead letters.</summary>
+    private SignalledBatch AppendAndSignal(IConsumer<byte[], byte[]> consumer, IProducer<byte[], byte[]> producer, IngestBatch batch)
     {
         var started = Stopwatch.GetTimestamp();
         var topics = kafka.Topics;
@@ -252,6 +290,7 @@ public sealed class IngestWorker(
         var appends = valid.Select(v => new SequenceAppend(v.Event.UserId, v.Event.ItemId, v.Event.Timestamp, v.Message.Topic, v.Message.Partition.Value, v.Message.Offset.Value,
             epochs[v.Message.TopicPartition], SequenceStore.RecordMarker(v.Message.Message.Key, v.Message.Message.Value, v.Message.Message.Timestamp.UnixTimestampMs))).ToArray();
         var outcomes = sequences.AppendAsync(appends).GetAwaiter().GetResult();
+        metrics.Stage("append", Stopwatch.GetElapsedTime(started));
         foreach (var group in valid.GroupBy(v => v.Message.TopicPartition))
             _partitions[group.Key] = _partitions[group.Key] with { HighestApplied = Math.Max(_partitions[group.Key].HighestApplied, group.Max(v => v.Message.Offset.Value)) };
 
@@ -286,31 +325,45 @@ public sealed class IngestWorker(
             };
             outgoing.Add(new Outgoing(topics.UsersChanged, Encoding.UTF8.GetBytes(outcome.UserId), JsonSerializer.SerializeToUtf8Bytes(signal, StreamingJsonContext.Default.UserChanged)));
         }
-        ProduceAll(producer, outgoing);
-
-        // 3. Everything above is durable: commit.
-        Commit(consumer, batch.NextOffsets());
-
         var applied = outcomes.Sum(o => o.Appended);
-        metrics.BatchCommitted(applied, valid.Length - applied, batch.Count - valid.Length, outcomes.Count, Stopwatch.GetElapsedTime(started));
-        logger.LogDebug("Batch of {Count}: {Applied} applied, {Redelivered} redeliveries, {DeadLetters} dead letters, {Signals} signals",
-            batch.Count, applied, valid.Length - applied, batch.Count - valid.Length, outcomes.Count);
+        return new SignalledBatch(outgoing, Send(producer, outgoing), batch.NextOffsets(), batch.Count, applied, valid.Length - applied,
+            batch.Count - valid.Length, outcomes.Count, started);
     }
 
+    /// <summary>Waits for the in-flight batch's delivery reports (re-sending what failed) and commits its offsets: everything it did is durable now.</summary>
+    private void Settle(IConsumer<byte[], byte[]> consumer, IProducer<byte[], byte[]> producer)
+    {
+        var batch = _inFlight!;
+        var waiting = Stopwatch.GetTimestamp();
+        Deliver(producer, batch);
+        metrics.Stage("signal", Stopwatch.GetElapsedTime(waiting));
+
+        var committing = Stopwatch.GetTimestamp();
+        Commit(consumer, batch.Offsets);
+        metrics.Stage("commit", Stopwatch.GetElapsedTime(committing));
+        _inFlight = null;
+
+        metrics.BatchCommitted(batch.Applied, batch.Redelivered, batch.DeadLettered, batch.Signals, Stopwatch.GetElapsedTime(batch.Started));
+        logger.LogDebug("Batch of {Count}: {Applied} applied, {Redelivered} redeliveries, {DeadLetters} dead letters, {Signals} signals",
+            batch.Count, batch.Applied, batch.Redelivered, batch.DeadLettered, batch.Signals);
+    }
+
+    private static Task[] Send(IProducer<byte[], byte[]> producer, IReadOnlyList<Outgoing> outgoing, CancellationToken token = default) =>
+        outgoing.Select(m => (Task)producer.ProduceAsync(m.Topic, new Message<byte[], byte[]> { Key = m.Key!, Value = m.Value }, token)).ToArray();
+
     /// <summary>
-    /// Produces and waits for every delivery report; a retry re-sends only the messages not yet acknowledged. A message
+    /// Waits for every delivery report of the batch; a retry re-sends only the messages not yet acknowledged. A message
     /// the broker refuses as too large (MsgSizeTooLarge is never transient) is sent once more as its
     /// <see cref="Outgoing.Smaller"/> form when it has one, so an oversized dead letter cannot stop the loop.
     /// </summary>
-    private void ProduceAll(IProducer<byte[], byte[]> producer, List<Outgoing> outgoing)
+    private void Deliver(IProducer<byte[], byte[]> producer, SignalledBatch batch)
     {
-        if (outgoing.Count == 0) return;
-        var pending = outgoing;
+        if (batch.Pending.Count == 0) return;
         resilience.Kafka.ExecuteAsync(async token =>
         {
             while (true)
             {
-                var deliveries = pending.Select(m => producer.ProduceAsync(m.Topic, new Message<byte[], byte[]> { Key = m.Key!, Value = m.Value }, token)).ToArray();
+                var deliveries = batch.Deliveries ??= Send(producer, batch.Pending, token);
                 try
                 {
                     await Task.WhenAll(deliveries).WaitAsync(token).ConfigureAwait(false);
@@ -320,14 +373,15 @@ public sealed class IngestWorker(
                 {
                     var retry = new List<Outgoing>();
                     var shrunk = 0;
-                    for (var i = 0; i < pending.Count; i++)
+                    for (var i = 0; i < batch.Pending.Count; i++)
                     {
                         if (deliveries[i].IsCompletedSuccessfully) continue;
-                        var shrink = pending[i].Smaller is not null && TooLarge(deliveries[i]);
-                        retry.Add(shrink ? pending[i].Shrink() : pending[i]);
+                        var shrink = batch.Pending[i].Smaller is not null && TooLarge(deliveries[i]);
+                        retry.Add(shrink ? batch.Pending[i].Shrink() : batch.Pending[i]);
                         if (shrink) shrunk++;
                     }
-                    pending = retry;
+                    (batch.Pending, batch.Deliveries) = (retry, null);
+                    metrics.Resent(retry.Count);
                     if (shrunk == 0) throw;
                     logger.LogError("{Count} dead letters were too large for the broker; sending them without their original bytes (length and SHA-256 kept)", shrunk);
                 }
@@ -337,6 +391,31 @@ public sealed class IngestWorker(
 
     private static bool TooLarge(Task delivery) =>
         delivery.Exception?.InnerException is KafkaException { Error.Code: ErrorCode.MsgSizeTooLarge };
+
+    /// <summary>
+    /// A batch applied to Redis whose signals and dead letters are on their way: what is still unacknowledged
+    /// (<see cref="Pending"/>, with the sends in progress) and the offsets to commit once nothing is.
+    /// </summary>
+    private sealed class SignalledBatch(List<Outgoing> pending, Task[] deliveries, IReadOnlyList<TopicPartitionOffset> offsets,
+        int count, int applied, int redelivered, int deadLettered, int signals, long started)
+    {
+        public List<Outgoing> Pending { get; set; } = pending;
+        public Task[]? Deliveries { get; set; } = deliveries;
+        public IReadOnlyList<TopicPartitionOffset> Offsets { get; private set; } = offsets;
+        public int Count => count;
+        public int Applied => applied;
+        public int Redelivered => redelivered;
+        public int DeadLettered => deadLettered;
+        public int Signals => signals;
+        public long Started => started;
+
+        /// <summary>Partitions this instance lost are not committed by it: their new owner re-applies them idempotently.</summary>
+        public void RemovePartitions(IEnumerable<TopicPartition> lost)
+        {
+            var gone = lost.ToHashSet();
+            Offsets = Offsets.Where(o => !gone.Contains(o.TopicPartition)).ToArray();
+        }
+    }
 
     /// <summary>One message to produce; <see cref="Smaller"/> is the value to send instead if the broker finds it too large.</summary>
     private sealed record Outgoing(string Topic, byte[]? Key, byte[] Value, byte[]? Smaller = null)

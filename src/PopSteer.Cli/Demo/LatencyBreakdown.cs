@@ -38,6 +38,7 @@ internal sealed class LatencyBreakdown : IDisposable
                 lock (_gate) _scorerTotals[stage] = _scorerTotals.GetValueOrDefault(stage) + value;
             }
             else if (instrument.Name == "popsteer.ingest.batch.duration") Record("ingest batch", value);
+            else if (instrument.Name == "popsteer.ingest.stage.duration" && tags.Length > 0 && tags[0].Value is string step) Record($"ingest {step}", value);
         });
         _listener.SetMeasurementEventCallback<int>((instrument, value, _, _) =>
         {
@@ -78,7 +79,7 @@ internal sealed class LatencyBreakdown : IDisposable
     /// <summary>"name p50/p99 ms" for every part measured, in the path's order.</summary>
     public string Describe()
     {
-        string[] order = ["to scorer", "from scorer", "ingest batch", "scorer collect", "scorer read", "scorer score", "scorer publish", "scorer commit", "scorer account"];
+        string[] order = ["to scorer", "from scorer", "ingest collect", "ingest batch", "ingest append", "ingest signal", "ingest commit", "scorer collect", "scorer read", "scorer score", "scorer publish", "scorer commit", "scorer account"];
         lock (_gate)
         {
             var parts = order.Where(_histograms.ContainsKey).Select(name =>
