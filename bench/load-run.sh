@@ -4,14 +4,17 @@
 #   2. the raw ceilings (embedded Kafka produce/consume, redis-benchmark with pipelining, the SequenceStore Lua append,
 #      Ingest alone);
 #   3. the whole pipeline as fast as possible (`popsteer demo --rate 0`: Ingest + Scorer + the view, no pacing);
-#   4. the same replay paced at 25%, 50% and 100% of that maximum, each with its latency p50/p99;
+#   4. the same replay paced at 25%, 50% and 100% of that maximum, each with its latency p50/p99 and where it goes;
 #   5. the services as separate processes with one and with two Scorer processes in one consumer group;
 #   6. the yardstick again.
-# Environment: THREADS (torch threads, default 2), SHARES (default "25 50 100"). Extra arguments go to every `popsteer demo`.
+# Environment: THREADS (torch threads, default 2), SHARES (default "25 50 100"), DATA (the demo's generated data, default
+# "--users 3000 --interactions 200000": 121,181 held-out events, so a paced run lasts its full 45 s instead of running
+# out of events before the steady window). Extra arguments go to every `popsteer demo`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 THREADS="${THREADS:-2}"
 SHARES="${SHARES:-25 50 100}"
+read -r -a DATA <<<"${DATA:---users 3000 --interactions 200000}"
 scripts/ensure-prereqs.sh
 dotnet build PopSteer.Stream.sln -c Release -nologo -clp:ErrorsOnly
 BENCH=bench/PopSteer.Bench/bin/Release/net10.0/linux-x64/PopSteer.Bench.dll
@@ -20,25 +23,28 @@ echo "== the machine now"
 dotnet "$BENCH" peak --threads "$THREADS"
 echo "== raw ceilings"
 dotnet bench/PopSteer.StreamBench/bin/Release/net10.0/linux-x64/PopSteer.StreamBench.dll all --events 100000
-# 60% of each user's events replayed (about 30,000), at one alpha, without the drift story (no refit competes for
+# 60% of each user's events replayed, at one alpha, without the drift story (no refit competes for
 # the cores) and with the demo's in-process shadow scoring thinned to every 100th user: the runs measure the pipeline,
 # not the schedule, the Retrainer or the demo's own bookkeeping.
-demo() { dotnet "$CLI" demo --holdout 0.6 --alpha-schedule "0:1.5" --no-drift --shadow-every 100 --plain --threads "$THREADS" "$@"; }
+demo() { dotnet "$CLI" demo --holdout 0.6 --alpha-schedule "0:1.5" --no-drift --shadow-every 100 --plain --threads "$THREADS" "${DATA[@]}" "$@"; }
 echo "== the pipeline at full speed"
 # Shown as it runs and kept for the maximum (tee to a file: tee /dev/stderr would reopen, and truncate, a redirected log).
 full=$(mktemp)
 trap 'rm -f "$full"' EXIT
 demo --rate 0 "$@" | tee "$full"
 out=$(cat "$full")
-max=$(grep -oE '= [0-9,]+ events/s' <<<"$out" | tail -1 | tr -dc '0-9')
+# The maximum is the flood's recommendations/s, not its events/s: a backlog scores each user once for all their
+# queued events, while a paced stream wants one recommendation per event, so recommendations/s is what bounds it.
+flood=$(grep -oE '= [0-9,]+ events/s' <<<"$out" | tail -1 | tr -dc '0-9')
+max=$(grep -oE '= [0-9,]+ recs/s' <<<"$out" | tail -1 | tr -dc '0-9')
 if [[ -z "$max" ]]; then echo "could not read the maximum rate from the demo's summary" >&2; exit 1; fi
-echo "== maximum: $max events/s; paced runs at ${SHARES// /%, }% of it"
+echo "== maximum: $max recommendations/s (the flood served $flood events/s, coalescing each user's queued events); paced runs at ${SHARES// /%, }% of $max events/s"
 for share in $SHARES; do
   rate=$(( max * share / 100 ))
   echo "-- paced at ${share}% = $rate events/s"
-  # 30 s each. The embedded (mock) broker walks each partition's whole log on every fetch; the demo now trims the logs
-  # behind the committed offsets (EmbeddedBrokerRetention), so longer runs no longer slow down for that (docs/speed.md).
-  demo --rate "$rate" --duration 30 "$@" | grep -E 'events served|latency' || true
+  # 45 s each (35 s after the warm-up). The embedded (mock) broker walks each partition's log on every fetch; the
+  # demo trims the logs behind the committed offsets (EmbeddedBrokerRetention), so long runs no longer slow down.
+  demo --rate "$rate" --duration 45 "$@" | grep -E 'events served|latency|where it goes|CPU while' || true
 done
 # Scale-out: the services as separate OS processes (the chaos harness, no faults), one and then two Scorer
 # processes in one consumer group, the same paced replay (SCALE_USERS x SCALE_EVENTS events over SCALE_SECONDS).
