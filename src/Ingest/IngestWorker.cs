@@ -38,7 +38,8 @@ public sealed class IngestWorker(
     private readonly Dictionary<TopicPartition, PartitionState> _partitions = [];
 
     // The last batch applied whose signals may still await their delivery reports; committed when they are in. And the
-    // batch in hand once appended and sent, until the one before it is settled. Loop thread only.
+    // batch in hand once appended and sent, until the one before it is settled: set only inside Flush's retries, which
+    // either succeed (and clear it) or give the batch up (and clear it). Loop thread only.
     private SignalledBatch? _inFlight, _staged;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -348,8 +349,23 @@ public sealed class IngestWorker(
             batch.Count, batch.Applied, batch.Redelivered, batch.DeadLettered, batch.Signals);
     }
 
+    /// <summary>
+    /// Starts producing every message. A produce the client refuses at once (its queue full, say) becomes a failed
+    /// delivery like any other, so <see cref="Deliver"/> retries it through the Polly pipeline instead of the whole batch
+    /// being applied again.
+    /// </summary>
     private static Task[] Send(IProducer<byte[], byte[]> producer, IReadOnlyList<Outgoing> outgoing, CancellationToken token = default) =>
-        outgoing.Select(m => (Task)producer.ProduceAsync(m.Topic, new Message<byte[], byte[]> { Key = m.Key!, Value = m.Value }, token)).ToArray();
+        outgoing.Select(m =>
+        {
+            try
+            {
+                return (Task)producer.ProduceAsync(m.Topic, new Message<byte[], byte[]> { Key = m.Key!, Value = m.Value }, token);
+            }
+            catch (Exception e)
+            {
+                return Task.FromException(e);
+            }
+        }).ToArray();
 
     /// <summary>
     /// Waits for every delivery report of the batch; a retry re-sends only the messages not yet acknowledged. A message
