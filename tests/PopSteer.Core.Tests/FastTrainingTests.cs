@@ -316,6 +316,43 @@ public class FastTrainingTests
             }
     }
 
+    [Fact]
+    public void The_column_top_k_with_a_floor_keeps_the_top_k_of_the_values_at_or_above_it()
+    {
+        random.manual_seed(22);
+        const int h = 203, n = 19; // two blocks of 8 and a tail of 3
+        using var z = randn(n, h).sub(1.5); // mostly negative, as dead latents' pre-activations are
+        using var bias = randn(h).mul(0.5);
+        using (no_grad())
+        {
+            z[2].fill_(-5);                     // nothing above the floor
+            z[11].copy_(bias.neg().add(2));     // every value 2: more reach the bound than there is room for
+        }
+        using var biased = z.add(bias);
+        var zT = z.t().contiguous().data<float>().ToArray();
+        var b = bias.data<float>().ToArray();
+        foreach (var latents in new[] { Enumerable.Range(0, h).ToArray(), Enumerable.Range(0, h).Where(j => j % 4 == 3).ToArray() })
+            foreach (int k in new[] { 1, 8, 32, latents.Length })
+            {
+                int room = SaeTrainingStep.Candidates(k);
+                var indices = Enumerable.Range(0, n).Select(_ => new int[room]).ToArray();
+                var values = Enumerable.Range(0, n).Select(_ => new float[room]).ToArray();
+                var counts = new int[n];
+                SaeTrainingStep.SelectColumns(zT, n, b, latents, k, indices, values, counts, new float[n], floor: float.Epsilon);
+                using var among = biased.index_select(1, tensor(latents.Select(j => (long)j).ToArray()));
+                for (int c = 0; c < n; c++)
+                {
+                    var row = among[c].data<float>().ToArray();
+                    var expected = Enumerable.Range(0, latents.Length).OrderByDescending(i => row[i]).ThenBy(i => i).Take(k)
+                        .Where(i => row[i] > 0).Select(i => latents[i]).Order().ToArray();
+                    Assert.Equal(expected.Length, counts[c]);
+                    Assert.Equal(expected, indices[c].Take(counts[c]).Order());
+                    for (int t = 0; t < counts[c]; t++) Assert.Equal(zT[indices[c][t] * n + c] + b[indices[c][t]], values[c][t]);
+                }
+                Assert.Equal(0, counts[2]);
+            }
+    }
+
     private static TopKSae Copy(TopKSae sae)
     {
         var copy = new TopKSae(sae.Config);
