@@ -293,11 +293,7 @@ public class FastTrainingTests
         foreach (var latents in new[] { Enumerable.Range(0, h).ToArray(), Enumerable.Range(0, h).Where(j => j % 3 == 1).ToArray() })
             foreach (int k in new[] { 1, 8, 32, latents.Length })
             {
-                int room = SaeTrainingStep.Candidates(k);
-                var indices = Enumerable.Range(0, n).Select(_ => new int[room]).ToArray();
-                var values = Enumerable.Range(0, n).Select(_ => new float[room]).ToArray();
-                var counts = new int[n];
-                SaeTrainingStep.SelectColumns(zT, n, b, latents, k, indices, values, counts, new float[n]);
+                var (indices, values, counts) = SelectColumns(zT, n, b, latents, k, float.NegativeInfinity);
                 using var among = biased.index_select(1, tensor(latents.Select(j => (long)j).ToArray()));
                 // torch.topk breaks ties its own way; the expected set breaks them to the lower latent, as the SAE's
                 // managed top-k does, so rank by (value, -latent) with a stable sort.
@@ -334,11 +330,7 @@ public class FastTrainingTests
         foreach (var latents in new[] { Enumerable.Range(0, h).ToArray(), Enumerable.Range(0, h).Where(j => j % 4 == 3).ToArray() })
             foreach (int k in new[] { 1, 8, 32, latents.Length })
             {
-                int room = SaeTrainingStep.Candidates(k);
-                var indices = Enumerable.Range(0, n).Select(_ => new int[room]).ToArray();
-                var values = Enumerable.Range(0, n).Select(_ => new float[room]).ToArray();
-                var counts = new int[n];
-                SaeTrainingStep.SelectColumns(zT, n, b, latents, k, indices, values, counts, new float[n], floor: float.Epsilon);
+                var (indices, values, counts) = SelectColumns(zT, n, b, latents, k, floor: float.Epsilon);
                 using var among = biased.index_select(1, tensor(latents.Select(j => (long)j).ToArray()));
                 for (int c = 0; c < n; c++)
                 {
@@ -351,6 +343,17 @@ public class FastTrainingTests
                 }
                 Assert.Equal(0, counts[2]);
             }
+    }
+
+    /// <summary>SaeTrainingStep.SelectColumns into fresh arrays with room for its candidates.</summary>
+    private static (int[][] Indices, float[][] Values, int[] Counts) SelectColumns(float[] zT, int n, float[] bias, int[] latents, int k, float floor)
+    {
+        int room = SaeTrainingStep.Candidates(k);
+        var indices = Enumerable.Range(0, n).Select(_ => new int[room]).ToArray();
+        var values = Enumerable.Range(0, n).Select(_ => new float[room]).ToArray();
+        var counts = new int[n];
+        SaeTrainingStep.SelectColumns(zT, n, bias, latents, k, indices, values, counts, new float[n], floor);
+        return (indices, values, counts);
     }
 
     private static TopKSae Copy(TopKSae sae)
