@@ -123,42 +123,40 @@ internal sealed class SmallBatchScorer : IDisposable
                     if (!alsoPlain[first + i]) continue;
                     w.Users.AsSpan(i * d, d).CopyTo(w.PlainUsers.AsSpan(waiting * d, d));
                     w.PlainIndex[waiting++] = first + i;
-                    if (waiting == Group) waiting = ScorePlain(histories, waiting, k, excludeSeen, plainLists!, w);
+                    if (waiting == Group)
+                    {
+                        ScorePlain(histories, waiting, k, excludeSeen, plainLists!, w);
+                        waiting = 0;
+                    }
                 }
             ReadOnlySpan<float> x = w.Users.AsSpan(0, m * d);
             if (method != ScoringMethod.SasRec) x = Reconstruct(w, m, method == ScoringMethod.PopSteer ? shift : null);
             var scores = w.Scores.AsSpan(0, m * columns);
             DenseKernels.MatMul(x, m, d, _itemsT, columns, _scoreBias, scores);
             for (int i = 0; i < m; i++)
-            {
-                var row = scores.Slice(i * columns, columns);
-                var history = histories[first + i];
-                if (excludeSeen)
-                    foreach (int item in history)
-                        if (item >= 1 && item <= _items) row[item] = float.NegativeInfinity;
-                result[first + i] = Top(row, Math.Min(k, _items));
-            }
+                result[first + i] = Rank(scores.Slice(i * columns, columns), histories[first + i], k, excludeSeen);
         }
         if (waiting > 0) ScorePlain(histories, waiting, k, excludeSeen, plainLists!, w);
     }
 
-    /// <summary>x . e_i and top-k for the <paramref name="count"/> SASRec vectors waiting in w.PlainUsers; returns 0 (none left waiting).</summary>
+    /// <summary>x . e_i and top-k for the <paramref name="count"/> SASRec vectors waiting in w.PlainUsers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int ScorePlain(IReadOnlyList<int[]> histories, int count, int k, bool excludeSeen, RankedItem[]?[] plainLists, Workspace w)
+    private void ScorePlain(IReadOnlyList<int[]> histories, int count, int k, bool excludeSeen, RankedItem[]?[] plainLists, Workspace w)
     {
         int columns = _items + 1;
         var scores = w.Scores.AsSpan(0, count * columns);
         DenseKernels.MatMul(w.PlainUsers.AsSpan(0, count * _dim), count, _dim, _itemsT, columns, _scoreBias, scores);
         for (int i = 0; i < count; i++)
-        {
-            var row = scores.Slice(i * columns, columns);
-            int user = w.PlainIndex[i];
-            if (excludeSeen)
-                foreach (int item in histories[user])
-                    if (item >= 1 && item <= _items) row[item] = float.NegativeInfinity;
-            plainLists[user] = Top(row, Math.Min(k, _items));
-        }
-        return 0;
+            plainLists[w.PlainIndex[i]] = Rank(scores.Slice(i * columns, columns), histories[w.PlainIndex[i]], k, excludeSeen);
+    }
+
+    /// <summary>The top-k of one user's item scores, the items of their history masked first when <paramref name="excludeSeen"/>.</summary>
+    private RankedItem[] Rank(Span<float> row, int[] history, int k, bool excludeSeen)
+    {
+        if (excludeSeen)
+            foreach (int item in history)
+                if (item >= 1 && item <= _items) row[item] = float.NegativeInfinity;
+        return Top(row, Math.Min(k, _items));
     }
 
     public void Dispose() => _workspace.Dispose();
