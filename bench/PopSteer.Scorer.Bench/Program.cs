@@ -16,9 +16,9 @@ using PopSteer.Scorer.Bench;
 using PopSteer.Streaming.Configuration;
 using PopSteer.Streaming.Contracts;
 using PopSteer.Streaming.DependencyInjection;
-using PopSteer.Streaming.Kafka;
 using PopSteer.Streaming.Registry;
 using PopSteer.Streaming.Sequences;
+using PopSteer.Embedded;
 
 // Scorer throughput in the pipeline: a backlog of UserChanged signals on the embedded (mock) Kafka cluster, user
 // sequences in a real Redis, the real Scorer host (AddScorer) draining it. Reports recommendations/s over the steady

@@ -1,10 +1,10 @@
-using PopSteer.Streaming.Embedded;
 using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PopSteer.Embedded;
 using PopSteer.Ingest;
 using PopSteer.Streaming.Configuration;
 using PopSteer.Streaming.Kafka;

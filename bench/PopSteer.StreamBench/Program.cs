@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using PopSteer.Embedded;
 using PopSteer.StreamBench;
-using PopSteer.Streaming.Kafka;
 
 // Streaming ceilings and Ingest throughput on this machine. Modes: kafka | redis | ingest | all   [--events N]
 var mode = args.Length > 0 ? args[0] : "all";

@@ -1,4 +1,4 @@
-using PopSteer.Streaming.Embedded;
+using PopSteer.Embedded;
 using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

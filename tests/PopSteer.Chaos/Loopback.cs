@@ -1,4 +1,4 @@
-using PopSteer.Streaming.Embedded;
+using PopSteer.Embedded;
 
 namespace PopSteer.Chaos;
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using PopSteer.Streaming.Kafka;
+using PopSteer.Embedded;
 
 namespace PopSteer.Cli.Commands;
 

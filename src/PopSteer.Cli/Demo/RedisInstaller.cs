@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using PopSteer.Streaming.Embedded;
+using PopSteer.Embedded;
 
 namespace PopSteer.Cli.Demo;
 

@@ -1,4 +1,4 @@
-using PopSteer.Streaming.Kafka;
+using PopSteer.Embedded;
 
 namespace PopSteer.Streaming.Tests.Infrastructure;
 

@@ -1,5 +1,5 @@
 using Confluent.Kafka;
-using PopSteer.Streaming.Kafka;
+using PopSteer.Embedded;
 
 namespace PopSteer.Streaming.Tests.Infrastructure;
 

@@ -1,4 +1,4 @@
-using PopSteer.Streaming.Embedded;
+using PopSteer.Embedded;
 using StackExchange.Redis;
 
 namespace PopSteer.Streaming.Tests.Infrastructure;

@@ -1,6 +1,6 @@
 using System.Text;
-using PopSteer.Streaming.Kafka;
 using PopSteer.Streaming.Tests.Infrastructure;
+using PopSteer.Embedded;
 
 namespace PopSteer.Streaming.Tests.Kafka;
 

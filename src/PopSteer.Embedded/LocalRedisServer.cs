@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace PopSteer.Streaming.Embedded;
+namespace PopSteer.Embedded;
 
 /// <summary>
 /// A private <c>redis-server</c> on a free loopback port, for the demo, benchmarks and tests: no persistence unless

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Confluent.Kafka;
 using PopSteer.Streaming.Configuration;
 
-namespace PopSteer.Streaming.Kafka;
+namespace PopSteer.Embedded;
 
 /// <summary>
 /// librdkafka's built-in mock cluster (test.mock.num.brokers): real Kafka-protocol brokers on 127.0.0.1 that other

@@ -1,7 +1,7 @@
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 
-namespace PopSteer.Streaming.Kafka;
+namespace PopSteer.Embedded;
 
 /// <summary>
 /// Retention for the embedded broker: every <c>interval</c> it deletes, per partition, the records that every named
