@@ -11,6 +11,7 @@ using Microsoft.Extensions.Logging;
 using PopSteer.BenchShared;
 using PopSteer.Cli.Demo;
 using PopSteer.Core.Scoring;
+using PopSteer.Embedded;
 using PopSteer.Scorer;
 using PopSteer.Scorer.Bench;
 using PopSteer.Streaming.Configuration;
@@ -18,7 +19,6 @@ using PopSteer.Streaming.Contracts;
 using PopSteer.Streaming.DependencyInjection;
 using PopSteer.Streaming.Registry;
 using PopSteer.Streaming.Sequences;
-using PopSteer.Embedded;
 
 // Scorer throughput in the pipeline: a backlog of UserChanged signals on the embedded (mock) Kafka cluster, user
 // sequences in a real Redis, the real Scorer host (AddScorer) draining it. Reports recommendations/s over the steady

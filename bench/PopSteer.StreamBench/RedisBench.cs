@@ -1,7 +1,7 @@
-using PopSteer.Embedded;
 using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using PopSteer.Embedded;
 using PopSteer.Streaming.DependencyInjection;
 using PopSteer.Streaming.Sequences;
 

@@ -1,6 +1,6 @@
 using System.Text;
-using PopSteer.Streaming.Tests.Infrastructure;
 using PopSteer.Embedded;
+using PopSteer.Streaming.Tests.Infrastructure;
 
 namespace PopSteer.Streaming.Tests.Kafka;
 
