@@ -91,7 +91,9 @@ public sealed class PopularityTracker(
             // Runs inside Consume/Close on this thread: make what we counted durable while the partitions are ours.
             .SetPartitionsRevokedHandler((c, revoked) => CheckpointAndCommit(c, revoked.Select(p => p.TopicPartition), held, stopping))
             .SetPartitionsAssignedHandler((_, assigned) =>
-                logger.LogInformation("Retrainer tracker assigned {Partitions}", string.Join(", ", assigned.Select(p => $"{p.Topic}[{p.Partition.Value}]")))));
+                logger.LogInformation("Retrainer tracker assigned {Partitions}", string.Join(", ", assigned.Select(p => $"{p.Topic}[{p.Partition.Value}]")))),
+            // Counting popularity only has to keep up; the broker's time goes to Ingest and the Scorer.
+            ConsumerProfile.Throughput);
         consumer.Subscribe(kafka.Topics.Interactions);
         _restored.TrySetResult();
         logger.LogInformation("Popularity tracker consuming {Topic} as group {Group} (lease token {Token}); half-life {HalfLife}, checkpoint {Keys}",

@@ -9,7 +9,7 @@ namespace PopSteer.Streaming.Kafka;
 
 /// <summary>
 /// Builds every Kafka client from <see cref="KafkaOptions"/>. Layers, later wins: bootstrap servers, latency-first
-/// defaults (Nagle off, linger.ms 1, fetch.wait.max.ms 5; docs/speed.md), Kafka:Client,
+/// defaults (Nagle off, linger.ms 1, fetch.wait.max.ms 5; a consumer's <see cref="ConsumerProfile"/>; docs/speed.md), Kafka:Client,
 /// Kafka:Producer or Kafka:Consumer, the guarantees this project relies on (idempotent producer with acks=all;
 /// consumers with manual commits), then the caller's per-use settings (group id, client id, ...).
 /// librdkafka's log and error callbacks go to <see cref="ILogger"/>.
@@ -48,16 +48,27 @@ public sealed class KafkaClientFactory
         return config;
     }
 
-    public ConsumerConfig ConsumerConfig(string groupId, Action<ConsumerConfig>? configure = null)
+    public ConsumerConfig ConsumerConfig(string groupId, Action<ConsumerConfig>? configure = null, ConsumerProfile profile = ConsumerProfile.Latency)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(groupId);
         var config = new ConsumerConfig { BootstrapServers = _options.BootstrapServers };
         ApplyLatencyDefaults(config);
-        // A broker answers a fetch with nothing to return after fetch.wait.max.ms (librdkafka: 500 ms). A real broker
-        // answers early when data arrives, but the embedded mock cluster does not, so each hop could wait that long:
-        // 5 ms bounds it. fetch.min.bytes stays 1 (answer as soon as anything is there).
-        config.FetchWaitMaxMs = 5;
-        config.FetchMinBytes = 1;
+        if (profile == ConsumerProfile.Throughput)
+        {
+            // Only has to keep up: a broker holds its fetch until 64 KiB or 200 ms have gathered, instead of answering
+            // hundreds of one-event fetches a second. On the embedded broker the demo's latency did not move measurably
+            // (five A/B pairs inside the noise; docs/speed.md, 7 Dec evening); a real broker's request load is the aim.
+            config.FetchWaitMaxMs = 200;
+            config.FetchMinBytes = 64 * 1024;
+        }
+        else
+        {
+            // A broker answers a fetch with nothing to return after fetch.wait.max.ms (librdkafka: 500 ms). A real broker
+            // answers early when data arrives, but the embedded mock cluster does not, so each hop could wait that long:
+            // 5 ms bounds it. fetch.min.bytes stays 1 (answer as soon as anything is there).
+            config.FetchWaitMaxMs = 5;
+            config.FetchMinBytes = 1;
+        }
         Apply(config, _options.Client);
         Apply(config, _options.Consumer);
         config.GroupId = groupId;
@@ -91,9 +102,10 @@ public sealed class KafkaClientFactory
     public IConsumer<TKey, TValue> CreateConsumer<TKey, TValue>(
         string groupId,
         Action<ConsumerConfig>? configure = null,
-        Action<ConsumerBuilder<TKey, TValue>>? build = null)
+        Action<ConsumerBuilder<TKey, TValue>>? build = null,
+        ConsumerProfile profile = ConsumerProfile.Latency)
     {
-        var config = ConsumerConfig(groupId, configure);
+        var config = ConsumerConfig(groupId, configure, profile);
         var builder = (_loops?.Builder<TKey, TValue>(config, groupId) ?? new ConsumerBuilder<TKey, TValue>(config))
             .SetLogHandler((_, m) => Log(m))
             .SetErrorHandler((_, e) => LogError("consumer", e));
@@ -105,8 +117,9 @@ public sealed class KafkaClientFactory
     public IConsumer<byte[], byte[]> CreateConsumer(
         string groupId,
         Action<ConsumerConfig>? configure = null,
-        Action<ConsumerBuilder<byte[], byte[]>>? build = null) =>
-        CreateConsumer<byte[], byte[]>(groupId, configure, build);
+        Action<ConsumerBuilder<byte[], byte[]>>? build = null,
+        ConsumerProfile profile = ConsumerProfile.Latency) =>
+        CreateConsumer<byte[], byte[]>(groupId, configure, build, profile);
 
     public IAdminClient CreateAdmin(Action<AdminClientConfig>? configure = null) =>
         new AdminClientBuilder(AdminConfig(configure))

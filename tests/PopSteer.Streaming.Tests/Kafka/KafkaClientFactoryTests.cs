@@ -43,6 +43,22 @@ public sealed class KafkaClientFactoryTests
     }
 
     [Fact]
+    public void A_throughput_consumer_fetches_less_often_and_configuration_still_overrides_it()
+    {
+        var plain = Factory(_ => { });
+        var latency = plain.ConsumerConfig("g");
+        var throughput = plain.ConsumerConfig("g", profile: ConsumerProfile.Throughput);
+        Assert.Equal((5, 1), (latency.FetchWaitMaxMs, latency.FetchMinBytes));
+        Assert.Equal((200, 65536), (throughput.FetchWaitMaxMs, throughput.FetchMinBytes));
+
+        // The profile is a default: an operator's key wins, for every profile.
+        var tuned = Factory(s => s["Kafka:Consumer:fetch.wait.max.ms"] = "50");
+        Assert.Equal(50, tuned.ConsumerConfig("g", profile: ConsumerProfile.Throughput).FetchWaitMaxMs);
+        Assert.Equal(65536, tuned.ConsumerConfig("g", profile: ConsumerProfile.Throughput).FetchMinBytes);
+        Assert.Equal(50, tuned.ConsumerConfig("g").FetchWaitMaxMs);
+    }
+
+    [Fact]
     public void Delivery_guarantees_hold_even_when_configuration_says_otherwise()
     {
         var factory = Factory(s =>
