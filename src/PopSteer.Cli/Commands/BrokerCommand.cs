@@ -82,12 +82,8 @@ internal static class BrokerCommand
             if (!list.Contains(group, StringComparer.Ordinal)) list.Add(group);
         }
         if (services)
-        {
-            var topics = new KafkaTopicOptions();
-            Add(topics.Interactions, new IngestOptions().GroupId);
-            Add(topics.Interactions, new RetrainerOptions().GroupId);
-            Add(topics.UsersChanged, new ScoringOptions().GroupId);
-        }
+            foreach (var (topic, readers) in ServiceConsumerGroups.Of(new KafkaTopicOptions(), new IngestOptions().GroupId, new RetrainerOptions().GroupId, new ScoringOptions().GroupId))
+                foreach (var group in readers) Add(topic, group);
         foreach (var spec in specs)
         {
             int equals = spec.IndexOf('=', StringComparison.Ordinal);

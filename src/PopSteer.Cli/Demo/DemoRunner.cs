@@ -105,8 +105,7 @@ internal sealed class DemoRunner(DemoOptions options)
         string Group<T>(Func<T, string> of) where T : class => of(host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<T>>().Value);
         await using var retention = options.TrimBroker
             ? new EmbeddedBrokerRetention(broker, [
-                (kafka.Topics.Interactions, [Group<IngestOptions>(o => o.GroupId), Group<RetrainerOptions>(o => o.GroupId)]),
-                (kafka.Topics.UsersChanged, [Group<ScoringOptions>(o => o.GroupId)]),
+                .. ServiceConsumerGroups.Of(kafka.Topics, Group<IngestOptions>(o => o.GroupId), Group<RetrainerOptions>(o => o.GroupId), Group<ScoringOptions>(o => o.GroupId)),
                 (kafka.Topics.Recommendations, [viewGroup]),
             ], TimeSpan.FromSeconds(1))
             : null;
