@@ -10,7 +10,8 @@ namespace PopSteer.Scorer;
 /// Scores one micro-batch with one model and one steering: maps stored external ids through the model's vocabulary
 /// (unknown items skipped, the most recent <c>MaxLength</c> kept), ranks every scorable user in ONE model call, and
 /// gives users without a scorable history the configured fallback. Users in the shadow sample also get plain SASRec's
-/// list from the same pass (<see cref="ScoredUser.UnsteeredItems"/>).
+/// list from the same pass (<see cref="ScoredUser.UnsteeredItems"/>). The call uses the model's threads unless
+/// <c>parallelism</c> says how many (one, when the Scorer scores another batch at the same time).
 /// </summary>
 public sealed class BatchScorer(IOptions<ScoringOptions> options)
 {
@@ -22,7 +23,8 @@ public sealed class BatchScorer(IOptions<ScoringOptions> options)
         IReadOnlyList<UserSignal> users,
         IReadOnlyList<UserSequence> sequences,
         string batchId,
-        DateTimeOffset generatedAt)
+        DateTimeOffset generatedAt,
+        int? parallelism = null)
     {
         if (users.Count != sequences.Count) throw new ArgumentException($"{users.Count} users but {sequences.Count} sequences.");
         var vocabulary = model.Model.Items;
@@ -45,7 +47,7 @@ public sealed class BatchScorer(IOptions<ScoringOptions> options)
         {
             // The shadow sample's unsteered lists come from the same SASRec pass as the served ones.
             var shadowed = scorable.Select(u => ShadowSample.Includes(users[u].UserId, _options.ShadowSampleEvery)).ToArray();
-            var (ranked, unsteered) = model.Model.RecommendWithUnsteered(histories, steering.Plan, _options.TopK, shadowed, _options.ExcludeSeen);
+            var (ranked, unsteered) = model.Model.RecommendWithUnsteered(histories, steering.Plan, _options.TopK, shadowed, _options.ExcludeSeen, parallelism);
             for (int i = 0; i < scorable.Count; i++)
                 results[scorable[i]] = Build(model, steering, users[scorable[i]], ranked[i], batchId, generatedAt, fallback: false) with
                 {

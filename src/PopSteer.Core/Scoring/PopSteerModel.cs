@@ -163,11 +163,14 @@ public sealed class PopSteerModel : IDisposable
     /// PopSteer's top-k for every history and, from the same SASRec pass, plain SASRec's top-k for the histories marked
     /// in <paramref name="alsoUnsteered"/> (null for the others): the unsteered counterfactual of a sample (the Scorer's
     /// shadow) costs one item product per marked user instead of a second model call. Each list equals what
-    /// <see cref="Recommend"/> gives for that method alone.
+    /// <see cref="Recommend"/> gives for that method alone. <paramref name="parallelism"/> overrides
+    /// <see cref="Parallelism"/> for this call only (a Scorer scoring two batches at once gives each one thread); the
+    /// rankings do not depend on it.
     /// </summary>
     public (RankedItem[][] Steered, RankedItem[]?[] Unsteered) RecommendWithUnsteered(
-        IReadOnlyList<int[]> histories, SteeringPlan plan, int k, IReadOnlyList<bool> alsoUnsteered, bool excludeSeen = false)
+        IReadOnlyList<int[]> histories, SteeringPlan plan, int k, IReadOnlyList<bool> alsoUnsteered, bool excludeSeen = false, int? parallelism = null)
     {
+        if (parallelism is < 1) throw new ArgumentOutOfRangeException(nameof(parallelism), parallelism, "parallelism must be at least 1 (or null: the model's Parallelism).");
         ArgumentNullException.ThrowIfNull(plan);
         if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1.");
         if (alsoUnsteered.Count != histories.Count)
@@ -178,7 +181,7 @@ public sealed class PopSteerModel : IDisposable
         if (_smallBatch is not null && histories.Count <= SmallBatchLimit)
         {
             var steered = _smallBatch.Recommend(histories, ScoringMethod.PopSteer, CheckedShift(plan), k, excludeSeen,
-                _parallelism > 0 ? _parallelism : get_num_threads(), alsoUnsteered, unsteered);
+                parallelism ?? (_parallelism > 0 ? _parallelism : get_num_threads()), alsoUnsteered, unsteered);
             return (steered, unsteered);
         }
         using var scope = NewDisposeScope();
