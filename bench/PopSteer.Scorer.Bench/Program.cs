@@ -26,12 +26,12 @@ using PopSteer.Streaming.Sequences;
 //
 //   redis-server --port 6390 --save "" --appendonly no --daemonize yes
 //   dotnet run -c Release --project bench/PopSteer.Scorer.Bench -- --redis 127.0.0.1:6390 [--model DIR]
-//        [--users 5000] [--signals 50000] [--batch 256] [--wait-ms 20] [--threads 2] [--alpha 1.5] [--in-flight 2] [--read-ahead true|false]
+//        [--users 5000] [--signals 50000] [--batch 256] [--wait-ms 20] [--threads 2] [--alpha 1.5] [--in-flight 2] [--read-ahead true|false] [--concurrent 1]
 // The embedded broker keeps at most 5 MB per partition (librdkafka's mock drops the oldest message sets beyond it),
 // so the backlog goes to production's 12 partitions: 50,000 signals are ~1 MB a partition.
 var a = ParseArgs(args);
 string redis = a.GetValueOrDefault("redis") ?? throw new ArgumentException("--redis HOST:PORT is required (start one: redis-server --port 6390 --save \"\" --appendonly no)");
-int users = Int("users", 5000), signals = Int("signals", 50_000), batch = Int("batch", 256), waitMs = Int("wait-ms", 20), threads = Int("threads", 2), inFlight = Int("in-flight", 2);
+int users = Int("users", 5000), signals = Int("signals", 50_000), batch = Int("batch", 256), waitMs = Int("wait-ms", 20), threads = Int("threads", 2), inFlight = Int("in-flight", 2), concurrent = Int("concurrent", 1);
 double alpha = double.Parse(a.GetValueOrDefault("alpha") ?? "1.5", CultureInfo.InvariantCulture);
 bool readAhead = bool.Parse(a.GetValueOrDefault("read-ahead") ?? "true");
 var callShares = new List<double>(); // the model call's share of the sgemm peak, before and after the run
@@ -70,6 +70,7 @@ var settings = new Dictionary<string, string?>
     ["Scoring:TorchThreads"] = threads.ToString(CultureInfo.InvariantCulture),
     ["Scoring:BatchesInFlight"] = inFlight.ToString(CultureInfo.InvariantCulture),
     ["Scoring:ReadAhead"] = readAhead ? "true" : "false",
+    ["Scoring:ConcurrentBatches"] = concurrent.ToString(CultureInfo.InvariantCulture),
     ["Scoring:GroupId"] = $"bench-scorer-{id}",
     ["Scoring:ModelCacheDirectory"] = Path.Combine(Path.GetTempPath(), $"popsteer-bench-cache-{id}"),
     ["Steering:Alpha"] = alpha.ToString(CultureInfo.InvariantCulture),
@@ -187,7 +188,7 @@ double first = batchDone[0].At, last = batchDone[^1].At;
 long recs = batchDone.Skip(1).Sum(b => b.Users);
 double[] sorted = [.. durations.Order()];
 double P(double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
-Console.WriteLine($"threads={threads} batch<={batch} wait={waitMs}ms alpha={alpha} batches in flight={inFlight} read ahead={readAhead}");
+Console.WriteLine($"threads={threads} batch<={batch} wait={waitMs}ms alpha={alpha} batches in flight={inFlight} read ahead={readAhead} concurrent batches={concurrent}");
 Console.WriteLine($"batches {batchDone.Count} ({Interlocked.Read(ref readAheads)} read ahead), recommendations {batchDone.Sum(b => b.Users)} (mean {batchDone.Average(b => b.Users):F1} users/batch after de-duplication)");
 Console.WriteLine($"throughput {recs / (last - first):F0} recommendations/s (steady span {last - first:F2} s, first batch excluded)");
 Console.WriteLine($"batch latency p50 {P(0.50):F1} ms, p99 {P(0.99):F1} ms, max {sorted[^1]:F1} ms");

@@ -35,9 +35,17 @@ public sealed class ModelHolder(ILogger<ModelHolder> logger) : IDisposable
     /// <summary>Completes once a first model has been offered.</summary>
     public Task WaitForFirstModelAsync(CancellationToken cancellationToken) => _firstModel.Task.WaitAsync(cancellationToken);
 
-    /// <summary>Called by the loop before each batch: the model this whole batch is scored with.</summary>
-    public ServingModel AcquireForBatch()
+    /// <summary>True while a newly offered version waits to be picked up by <see cref="AcquireForBatch"/>.</summary>
+    public bool SwapWaiting => Volatile.Read(ref _pending) is not null;
+
+    /// <summary>
+    /// Called by the loop before each batch: the model this whole batch is scored with. A waiting version is swapped in
+    /// (and the old one disposed) only when <paramref name="swap"/> is true: the loop passes false while another batch
+    /// is still being scored with the serving version, and the swap waits for a batch that starts alone.
+    /// </summary>
+    public ServingModel AcquireForBatch(bool swap = true)
     {
+        if (!swap && _serving is not null) return _serving;
         var next = Interlocked.Exchange(ref _pending, null);
         if (next is not null)
         {
@@ -50,7 +58,7 @@ public sealed class ModelHolder(ILogger<ModelHolder> logger) : IDisposable
                 logger.LogInformation("Model swapped between batches: {Old} -> {New}", old.Version, next.Version);
             }
             Swapped?.Invoke(old?.Version, next.Version);
-            old?.Dispose(); // the previous batch has finished with it: the loop is its only user
+            old?.Dispose(); // every batch scored with it has finished (swap is true only then): the loop is its only user
         }
         return _serving ?? throw new InvalidOperationException("No model has been loaded yet.");
     }

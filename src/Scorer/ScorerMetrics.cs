@@ -23,6 +23,7 @@ public sealed class ScorerMetrics : IDisposable
     private readonly Counter<long> _poisoned;
     private readonly Counter<long> _modelFallbacks;
     private readonly Counter<long> _readAhead;
+    private readonly Counter<long> _scoredBeside;
     private readonly Histogram<double> _batchDuration;
     private readonly Histogram<double> _latency;
     private readonly Histogram<int> _batchSize;
@@ -52,6 +53,7 @@ public sealed class ScorerMetrics : IDisposable
         _isolatedBatches = _meter.CreateCounter<long>("popsteer.scorer.batches_isolated", "{batch}", "Batches scored user by user after Scoring:MaxBatchAttempts failed attempts.");
         _poisoned = _meter.CreateCounter<long>("popsteer.scorer.users_dead_lettered", "{user}", "Users that could not be scored or published even alone: dead-lettered with the reason.");
         _readAhead = _meter.CreateCounter<long>("popsteer.scorer.batches_read_ahead", "{batch}", "Batches taken from a backlog, and their sequence read started, while the batch before them was scored (Scoring:ReadAhead).");
+        _scoredBeside = _meter.CreateCounter<long>("popsteer.scorer.batches_scored_beside", "{batch}", "Batches whose model call started while another batch was still being scored, each on one thread (Scoring:ConcurrentBatches).");
         _modelFallbacks = _meter.CreateCounter<long>("popsteer.scorer.model_fallbacks", "{version}", "Times an older verified version was loaded because `current` was refused and nothing was serving.");
         _batchDuration = _meter.CreateHistogram<double>("popsteer.scorer.batch.duration", "ms", "From batch assembled to offsets committed.");
         _latency = _meter.CreateHistogram<double>("popsteer.scorer.latency", "ms", "Event entering Kafka to its recommendation being delivered and committed.");
@@ -109,6 +111,7 @@ public sealed class ScorerMetrics : IDisposable
     public void BatchIsolated() => _isolatedBatches.Add(1);
 
     public void BatchReadAhead() => _readAhead.Add(1);
+    public void BatchScoredBeside() => _scoredBeside.Add(1);
 
     public void UserDeadLettered() => _poisoned.Add(1);
 

@@ -22,7 +22,9 @@ namespace PopSteer.Scorer;
 /// batch order, each only after its own reports. A failed batch is not committed: every batch in hand is rewound to
 /// its first offsets and consumed again; after <c>Scoring:MaxBatchAttempts</c> non-transient failures a batch is
 /// scored user by user and the users that still fail are dead-lettered (<see cref="BatchFailurePolicy"/>,
-/// <see cref="PoisonBatchIsolator"/>).
+/// <see cref="PoisonBatchIsolator"/>). With <c>Scoring:ConcurrentBatches</c> above 1 the read and model call of each
+/// batch run on a pool thread instead (<see cref="ScoringBatch"/>), up to that many at once, and the loop publishes
+/// finished batches in the order it started them; a failed one rewinds everything in hand as above.
 /// </summary>
 public sealed class ScorerWorker(
     KafkaClientFactory kafka,
@@ -48,6 +50,9 @@ public sealed class ScorerWorker(
     private readonly DynamicBatcher _batcher = new(options.Value.MaxBatchSize, options.Value.PreferredBatchSize, options.Value.MaxBatchWait, options.Value.ArrivalGap);
     private readonly string _instance = Guid.NewGuid().ToString("N")[..8];
     private readonly Queue<PendingBatch> _pending = new();
+    private readonly Queue<ScoringBatch> _scoring = new(); // started, not yet published; in batch order (Scoring:ConcurrentBatches)
+    private bool _concurrent; // Scoring:ConcurrentBatches above 1, on a model with the managed CPU path (set once the first model is in)
+    private Task _steeringTaken = Task.CompletedTask; // by the batch started last (Scoring:ConcurrentBatches)
     private readonly BatchFailurePolicy _failures = new(options.Value.MaxBatchAttempts);
     private List<ConsumeResult<string, byte[]>> _batch = [];
     private PreparedBatch? _next;     // taken while the last batch was scored (Scoring:ReadAhead)
@@ -81,7 +86,14 @@ public sealed class ScorerWorker(
         // use (N wider than its SAE) is reported, and what will be served instead is said, before any traffic.
         try
         {
-            var first = steering.Resolve(models.AcquireForBatch());
+            var model = models.AcquireForBatch();
+            // Scoring beside each other shares the cores between managed calls, one thread each. A GPU call, or a
+            // libtorch one with its own intra-op threads, is made one batch at a time.
+            _concurrent = _options.ConcurrentBatches > 1 && model.Model.HasSmallBatchPath && _options.SmallBatchLimit >= _options.MaxBatchSize;
+            if (_options.ConcurrentBatches > 1 && !_concurrent)
+                logger.LogInformation("Scorer {Instance}: Scoring:ConcurrentBatches = {Concurrent} applies only when every batch takes the managed CPU path " +
+                    "(a CPU model and Scoring:SmallBatchLimit >= Scoring:MaxBatchSize); batches are scored one at a time", _instance, _options.ConcurrentBatches);
+            var first = steering.Resolve(model);
             logger.LogInformation("Scorer {Instance} serving model {Version} with alpha = {Alpha}, N = {Neurons}", _instance, models.ServingVersion, first.Alpha, first.Neurons);
         }
         catch (InvalidOperationException e)
@@ -93,15 +105,16 @@ public sealed class ScorerWorker(
         using var producer = kafka.CreateProducer();
         using var consumer = kafka.CreateConsumer<string, byte[]>(
             _options.GroupId,
-            build: b => b.SetPartitionsRevokedHandler((c, revoked) => Revoked(c, revoked))
+            build: b => b.SetPartitionsRevokedHandler((c, revoked) => Revoked(c, producer, revoked))
                          .SetPartitionsLostHandler((_, lost) => Lost(lost)));
         consumer.Subscribe(topics.UsersChanged);
         logger.LogInformation("Scorer {Instance} consuming {Topic} as group {Group}", _instance, topics.UsersChanged, _options.GroupId);
 
         while (!stoppingToken.IsCancellationRequested)
         {
-            // Commit what is delivered; make room if the most batches allowed are still awaiting their reports.
-            if (!Settle(consumer, mostPending: _options.BatchesInFlight - 1))
+            // Commit what is delivered, publish what is scored; make room if the most batches allowed are still awaiting
+            // their reports. (Room among the batches being scored is made once the next batch's read has started.)
+            if (!Settle(consumer, mostPending: _options.BatchesInFlight - 1) || !Harvest(consumer, producer, mostScoring: int.MaxValue))
             {
                 stoppingToken.WaitHandle.WaitOne(FailureBackoff);
                 continue;
@@ -118,18 +131,37 @@ public sealed class ScorerWorker(
             {
                 if (_next is not null) _batch = _next.Signals; // a part of the next batch, taken early: the policy fills it up
                 _next = null;
-                Assemble(consumer, stoppingToken);
+                Assemble(consumer, producer, stoppingToken);
                 if (_batch.Count == 0) continue;
             }
             // Once assembled, the batch is finished even if shutdown was requested meanwhile.
             bool isolating = _failures.Isolating;
             prepared ??= PreparedBatch.Start(_batch, isolating ? null : sequences);
+            if (_concurrent && !isolating)
+            {
+                // Its sequences are on their way while the oldest batch being scored finishes, if the most are in hand.
+                // A new model version is swapped in only by a batch that starts alone: the ones being scored finish first.
+                if (!Harvest(consumer, producer, mostScoring: models.SwapWaiting ? 0 : _options.ConcurrentBatches - 1))
+                {
+                    stoppingToken.WaitHandle.WaitOne(FailureBackoff);
+                    continue;
+                }
+                _scoring.Enqueue(StartScoring(prepared));
+                _batch = [];
+                continue;
+            }
+            // Scored user by user, on this thread, after everything before it (after a rewind nothing is being scored).
+            if (isolating && !Harvest(consumer, producer, mostScoring: 0))
+            {
+                stoppingToken.WaitHandle.WaitOne(FailureBackoff);
+                continue;
+            }
             if (!isolating && _options.ReadAhead)
             {
                 prepared = ReadAhead(consumer, prepared);
                 if (_batch.Count == 0) continue; // its partitions were revoked meanwhile
             }
-            var (pending, error) = TryProcess(producer, topics.Recommendations, topics.DeadLetter, prepared);
+            var (pending, error) = TryProcess(producer, prepared);
             if (pending is not null)
             {
                 _pending.Enqueue(pending);
@@ -148,20 +180,27 @@ public sealed class ScorerWorker(
             stoppingToken.WaitHandle.WaitOne(FailureBackoff);
         }
 
-        Settle(consumer, mostPending: 0);
+        if (Harvest(consumer, producer, mostScoring: 0)) Settle(consumer, mostPending: 0);
         producer.Flush(TimeSpan.FromSeconds(10));
         consumer.Close();
         logger.LogInformation("Scorer {Instance} stopped after {Batches} batches", _instance, _batchNumber);
     }
 
     /// <summary>Collects signals until the dynamic batching policy (<see cref="DynamicBatcher"/>) hands the batch on.</summary>
-    private void Assemble(IConsumer<string, byte[]> consumer, CancellationToken stoppingToken)
+    private void Assemble(IConsumer<string, byte[]> consumer, IProducer<string, byte[]> producer, CancellationToken stoppingToken)
     {
         var clock = Stopwatch.StartNew();
         var previous = BatchPoll.Item;
         while (!stoppingToken.IsCancellationRequested)
         {
-            var next = _batch.Count == 0 ? (_pending.Count > 0 ? PendingPoll : IdlePoll) : _batcher.NextPoll(_batch.Count, clock.Elapsed, previous);
+            // A batch scored beside this one is published as soon as it is done, not when this one is handed on.
+            if (_scoring.TryPeek(out var scoring) && scoring.Work.IsCompleted && !Harvest(consumer, producer, mostScoring: int.MaxValue))
+            {
+                stoppingToken.WaitHandle.WaitOne(FailureBackoff); // everything in hand, this batch too, was rewound
+                return;
+            }
+            bool waiting = _pending.Count > 0 || _scoring.Count > 0;
+            var next = _batch.Count == 0 ? (waiting ? PendingPoll : IdlePoll) : _batcher.NextPoll(_batch.Count, clock.Elapsed, previous);
             if (next is not { } timeout) break;
             ConsumeResult<string, byte[]>? result;
             try
@@ -173,13 +212,13 @@ public sealed class ScorerWorker(
                 // E.g. the topic does not exist yet (no signal was ever produced): librdkafka recovers by itself.
                 if (e.Error.Code != _lastConsumeError) logger.LogWarning("Consuming {Topic}: {Reason}", kafka.Topics.UsersChanged, e.Error.Reason);
                 _lastConsumeError = e.Error.Code;
-                if (_batch.Count > 0 || _pending.Count > 0) break;
+                if (_batch.Count > 0 || waiting) break;
                 stoppingToken.WaitHandle.WaitOne(IdlePoll);
                 continue;
             }
             _lastConsumeError = ErrorCode.NoError;
             previous = DynamicBatcher.Outcome(result is not null, timeout);
-            if (result is null && _batch.Count == 0 && _pending.Count > 0) break; // back to the loop: commit what is delivered
+            if (result is null && _batch.Count == 0 && waiting) break; // back to the loop: commit what is delivered
             if (result is null) continue; // idle, or the policy decides on the next turn
             if (result.IsPartitionEOF) continue;
             if (_batch.Count == 0) clock.Restart();
@@ -235,64 +274,166 @@ public sealed class ScorerWorker(
     }
 
     /// <summary>
-    /// Reads, scores and hands the batch's messages to the producer, or the exception that stopped it (nothing is
-    /// committed then). Delivery and commit are <see cref="Settle"/>'s.
+    /// Reads, scores and hands the batch's messages to the producer, on the loop thread, or the exception that stopped
+    /// it (nothing is committed then). Delivery and commit are <see cref="Settle"/>'s.
     /// </summary>
-    private (PendingBatch? Pending, Exception? Error) TryProcess(IProducer<string, byte[]> producer, string recommendationsTopic, string deadLetterTopic,
-        PreparedBatch prepared)
+    private (PendingBatch? Pending, Exception? Error) TryProcess(IProducer<string, byte[]> producer, PreparedBatch prepared)
     {
         var started = Stopwatch.GetTimestamp();
-        var batchId = BatchId(++_batchNumber);
+        long number = ++_batchNumber;
         try
         {
             var model = models.AcquireForBatch();
+            if (prepared.Read is null) return (Isolate(producer, number, prepared, model, started), null);
+            // What is left of the read started when the batch was prepared (all of it, unless it was read ahead).
+            var stage = Stopwatch.GetTimestamp();
+            var stored = prepared.Read.GetAwaiter().GetResult();
+            stage = Lap("read", stage);
             // The steering is taken when the batch is scored, not when it was consumed: the sequence read can wait out
             // a Redis outage, and a batch stamped after an alpha edit was applied must carry that edit (chaos drill).
-            ActiveSteering active;
-            var (users, invalid, signalsOf) = (prepared.Users, prepared.Invalid, prepared.SignalsOf);
-            var stage = Stopwatch.GetTimestamp();
-            var deadLetters = invalid.Select(i => ScorerDeadLetters.For(i.Result, InvalidEventReason.MalformedJson, i.Reason, _options.DeadLetterMaxPayloadBytes)).ToList();
-            Message<string, byte[]> ToMessage(ScoredUser s) => new() { Key = s.Recommendation.UserId, Value = ScorerJsonContext.Serialize(s.Recommendation) };
-
-            IReadOnlyList<ScoredUser> scored;
-            var deliveries = new List<Task>(users.Count + invalid.Count);
-            if (prepared.Read is null)
-            {
-                // This batch failed every attempt: find the users that cannot be served and set only them aside.
-                metrics.BatchIsolated();
-                active = steering.Resolve(model);
-                logger.LogWarning("Batch {Batch}: {Failures} attempts failed; scoring its {Users} users one by one", batchId, _failures.Failures, users.Count);
-                var (published, failed) = isolator.ScoreOneByOne(model, active, users, batchId,
-                    s => Produce(producer, recommendationsTopic, ToMessage(s)));
-                foreach (var (user, reason) in failed)
-                {
-                    metrics.UserDeadLettered();
-                    logger.LogError("User {User} dead-lettered: cannot be scored or published ({Reason})", user.UserId, reason);
-                    var why = $"Scoring user '{user.UserId}' failed {_failures.Failures} times with its batch and once alone: {reason}";
-                    deadLetters.AddRange(signalsOf[user.UserId].Select(r => ScorerDeadLetters.For(r, InvalidEventReason.ScoringFailed, why, _options.DeadLetterMaxPayloadBytes)));
-                }
-                scored = published;
-                Lap("score", stage);
-            }
-            else
-            {
-                // What is left of the read started when the batch was prepared (all of it, unless it was read ahead).
-                var stored = prepared.Read.GetAwaiter().GetResult();
-                stage = Lap("read", stage);
-                active = steering.Resolve(model);
-                scored = scorer.Score(model, active, users, stored, batchId, DateTimeOffset.UtcNow);
-                Lap("score", stage);
-                foreach (var s in scored)
-                    deliveries.Add(Produce(producer, recommendationsTopic, ToMessage(s)));
-            }
-            foreach (var letter in deadLetters)
-                deliveries.Add(Produce(producer, deadLetterTopic, letter));
-            return (new PendingBatch(_batchNumber, _batch, deliveries, started, model, active, users, scored), null);
+            var active = steering.Resolve(model);
+            var (_, scored) = Score(model, active, prepared, stored, BatchId(number), parallelism: null, stage);
+            return (Publish(producer, number, prepared, model, active, scored, started), null);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             return (null, e);
         }
+    }
+
+    /// <summary>
+    /// Starts the batch's read and model call on a pool thread (Scoring:ConcurrentBatches). Alone, the batch is split
+    /// over the model's threads; beside a batch still being scored it gets one thread, so the two share the cores
+    /// without each waiting on the other's half. A waiting model version is swapped in only by a batch that starts
+    /// alone: the ones still being scored hold the serving version.
+    /// </summary>
+    private ScoringBatch StartScoring(PreparedBatch prepared)
+    {
+        var started = Stopwatch.GetTimestamp();
+        long number = ++_batchNumber;
+        bool alone = _scoring.All(s => s.Work.IsCompleted);
+        var model = models.AcquireForBatch(swap: alone);
+        if (!alone) metrics.BatchScoredBeside();
+        var batchId = BatchId(number);
+        var before = _steeringTaken;
+        var taken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _steeringTaken = taken.Task;
+        var work = Task.Run(() => ReadAndScoreAsync(model, prepared, batchId, alone ? null : 1, before, taken));
+        return new ScoringBatch(number, prepared, model, started, work);
+    }
+
+    /// <summary>
+    /// Awaits the read started when the batch was prepared, then scores: a pool thread's work. The steering is taken
+    /// only after the batch started before this one took its own (<paramref name="before"/>; it completes even if
+    /// that batch failed), so the batches, published in order, never step back to a steering value already replaced.
+    /// </summary>
+    private async Task<(ActiveSteering Steering, IReadOnlyList<ScoredUser> Scored)> ReadAndScoreAsync(ServingModel model, PreparedBatch prepared, string batchId,
+        int? parallelism, Task before, TaskCompletionSource taken)
+    {
+        ActiveSteering active;
+        IReadOnlyList<UserSequence> stored;
+        long stage = Stopwatch.GetTimestamp();
+        try
+        {
+            stored = await prepared.Read!.ConfigureAwait(false);
+            stage = Lap("read", stage);
+            await before.ConfigureAwait(false);
+            active = steering.Resolve(model);
+        }
+        finally
+        {
+            taken.TrySetResult();
+        }
+        return Score(model, active, prepared, stored, batchId, parallelism, stage);
+    }
+
+    private (ActiveSteering Steering, IReadOnlyList<ScoredUser> Scored) Score(ServingModel model, ActiveSteering active, PreparedBatch prepared,
+        IReadOnlyList<UserSequence> stored, string batchId, int? parallelism, long stage)
+    {
+        var scored = scorer.Score(model, active, prepared.Users, stored, batchId, DateTimeOffset.UtcNow, parallelism);
+        Lap("score", stage);
+        return (active, scored);
+    }
+
+    /// <summary>Hands a scored batch's recommendations, then the dead letters of its invalid signals, to the producer.</summary>
+    private PendingBatch Publish(IProducer<string, byte[]> producer, long number, PreparedBatch prepared, ServingModel model, ActiveSteering active,
+        IReadOnlyList<ScoredUser> scored, long started)
+    {
+        var deliveries = new List<Task>(scored.Count + prepared.Invalid.Count);
+        foreach (var s in scored)
+            deliveries.Add(Produce(producer, kafka.Topics.Recommendations, ToMessage(s)));
+        foreach (var letter in InvalidLetters(prepared))
+            deliveries.Add(Produce(producer, kafka.Topics.DeadLetter, letter));
+        return new PendingBatch(number, prepared.Signals, deliveries, started, model, active, prepared.Users, scored);
+    }
+
+    /// <summary>This batch failed every attempt: finds the users that cannot be served and sets only them aside.</summary>
+    private PendingBatch Isolate(IProducer<string, byte[]> producer, long number, PreparedBatch prepared, ServingModel model, long started)
+    {
+        var stage = Stopwatch.GetTimestamp();
+        var batchId = BatchId(number);
+        var users = prepared.Users;
+        metrics.BatchIsolated();
+        var active = steering.Resolve(model);
+        logger.LogWarning("Batch {Batch}: {Failures} attempts failed; scoring its {Users} users one by one", batchId, _failures.Failures, users.Count);
+        // Each user's delivery is awaited as it is published, so a user that cannot be published is found out too.
+        var (published, failed) = isolator.ScoreOneByOne(model, active, users, batchId,
+            s => Produce(producer, kafka.Topics.Recommendations, ToMessage(s)));
+        var deadLetters = InvalidLetters(prepared).ToList();
+        foreach (var (user, reason) in failed)
+        {
+            metrics.UserDeadLettered();
+            logger.LogError("User {User} dead-lettered: cannot be scored or published ({Reason})", user.UserId, reason);
+            var why = $"Scoring user '{user.UserId}' failed {_failures.Failures} times with its batch and once alone: {reason}";
+            deadLetters.AddRange(prepared.SignalsOf[user.UserId].Select(r => ScorerDeadLetters.For(r, InvalidEventReason.ScoringFailed, why, _options.DeadLetterMaxPayloadBytes)));
+        }
+        Lap("score", stage);
+        var deliveries = deadLetters.Select(letter => Produce(producer, kafka.Topics.DeadLetter, letter)).ToList();
+        return new PendingBatch(number, prepared.Signals, deliveries, started, model, active, users, published);
+    }
+
+    private IEnumerable<Message<string, byte[]>> InvalidLetters(PreparedBatch prepared) =>
+        prepared.Invalid.Select(i => ScorerDeadLetters.For(i.Result, InvalidEventReason.MalformedJson, i.Reason, _options.DeadLetterMaxPayloadBytes));
+
+    private static Message<string, byte[]> ToMessage(ScoredUser s) => new() { Key = s.Recommendation.UserId, Value = ScorerJsonContext.Serialize(s.Recommendation) };
+
+    /// <summary>
+    /// Publishes, in the order they were started, the batches whose read and model call have finished, waiting for the
+    /// oldest while more than <paramref name="mostScoring"/> are in hand; each is published only once at most
+    /// <c>Scoring:BatchesInFlight</c> - 1 batches await their reports. A batch whose read or model call failed is
+    /// handled as on the loop thread: the batches before it are settled, then it and everything after it are rewound
+    /// to be consumed again (false). Loop thread only.
+    /// </summary>
+    private bool Harvest(IConsumer<string, byte[]> consumer, IProducer<string, byte[]> producer, int mostScoring)
+    {
+        while (_scoring.TryPeek(out var head))
+        {
+            if (!head.Work.IsCompleted)
+            {
+                if (_scoring.Count <= mostScoring) return true;
+                head.WaitFinished();
+            }
+            Exception error;
+            try
+            {
+                var (active, scored) = head.Work.GetAwaiter().GetResult();
+                if (!Settle(consumer, mostPending: _options.BatchesInFlight - 1)) return false; // rewound, this batch too
+                _pending.Enqueue(Publish(producer, head.Number, head.Prepared, head.Model, active, scored, head.StartedAt));
+                _scoring.Dequeue();
+                continue;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                error = e;
+            }
+            if (Settle(consumer, mostPending: 0))
+            {
+                Failed(head.Number, head.Signals.Count, error);
+                RewindAll(consumer);
+            }
+            return false;
+        }
+        return true;
     }
 
     /// <summary>
@@ -379,7 +520,9 @@ public sealed class ScorerWorker(
     /// </summary>
     private void RewindAll(IConsumer<string, byte[]> consumer)
     {
-        var inHand = _pending.SelectMany(p => p.Signals).Concat(_batch).Concat(_next?.Signals ?? []);
+        // A batch being scored is let finish (its model version may be swapped out next) and then dropped with the rest.
+        foreach (var scoring in _scoring) scoring.WaitFinished();
+        var inHand = _pending.SelectMany(p => p.Signals).Concat(_scoring.SelectMany(s => s.Signals)).Concat(_batch).Concat(_next?.Signals ?? []);
         foreach (var first in inHand.GroupBy(r => r.TopicPartition).Select(g => new TopicPartitionOffset(g.Key, g.Min(r => r.Offset.Value))))
         {
             try
@@ -393,16 +536,18 @@ public sealed class ScorerWorker(
             }
         }
         _pending.Clear();
+        _scoring.Clear();
         _batch = [];
         _next = null;
         _inHandChanges++;
     }
 
-    // Runs inside Consume on the loop thread, before the partitions go: what is delivered is committed now (the
-    // assignment still holds), the rest goes back to the group uncommitted and its new owner scores it again.
-    private void Revoked(IConsumer<string, byte[]> consumer, List<TopicPartitionOffset> revoked)
+    // Runs inside Consume on the loop thread, before the partitions go: the batches being scored are published and
+    // what is delivered is committed now (the assignment still holds); the rest goes back to the group uncommitted
+    // and its new owner scores it again.
+    private void Revoked(IConsumer<string, byte[]> consumer, IProducer<string, byte[]> producer, List<TopicPartitionOffset> revoked)
     {
-        if (_pending.Count > 0 && !Settle(consumer, mostPending: 0))
+        if ((_pending.Count > 0 || _scoring.Count > 0) && !(Harvest(consumer, producer, mostScoring: 0) && Settle(consumer, mostPending: 0)))
             logger.LogWarning("Partitions revoked while a batch's delivery failed; its signals go back to the group uncommitted");
         Drop(revoked);
     }
@@ -410,8 +555,10 @@ public sealed class ScorerWorker(
     // Lost (the session expired): committing is no longer possible, so the pending batches are dropped uncommitted.
     private void Lost(List<TopicPartitionOffset> lost)
     {
-        if (_pending.Count > 0) logger.LogWarning("Partitions lost with {Batches} batches awaiting delivery; their signals go back to the group uncommitted", _pending.Count);
+        if (_pending.Count + _scoring.Count > 0) logger.LogWarning("Partitions lost with {Batches} batches being scored or awaiting delivery; their signals go back to the group uncommitted", _pending.Count + _scoring.Count);
         _pending.Clear();
+        foreach (var scoring in _scoring) scoring.WaitFinished();
+        _scoring.Clear();
         Drop(lost);
     }
 

@@ -49,7 +49,7 @@ public sealed class SteeringControl : IDisposable
         get { lock (_gate) return _lastGood; }
     }
 
-    /// <summary>Called by the scoring loop before each batch, on the loop's thread.</summary>
+    /// <summary>Called before each batch is scored: on the loop's thread, or on a pool thread when batches are scored concurrently.</summary>
     public ActiveSteering Resolve(ServingModel model)
     {
         lock (_gate)

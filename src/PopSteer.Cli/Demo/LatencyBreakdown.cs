@@ -94,9 +94,11 @@ internal sealed class LatencyBreakdown : IDisposable
     }
 
     /// <summary>
-    /// How the Scorer loop's wall time since the warm-up divides between its stages (one loop, so the shares add up
-    /// to at most 100%); the remainder is waiting for a first signal, the dead-letter path and the loop itself. What
-    /// bounds the maximum rate when the loop is never idle.
+    /// The Scorer's time in each stage since the warm-up as a share of the wall time; the remainder is waiting for a
+    /// first signal, the dead-letter path and the loop itself. What bounds the maximum rate when the loop is never idle.
+    /// Stages that run beside the loop overlap it, and then the shares add up past 100% and no remainder is given:
+    /// publish (its delivery reports come in while the next batch is handled, Scoring:BatchesInFlight), and read and
+    /// score when batches are scored on pool threads (Scoring:ConcurrentBatches).
     /// </summary>
     private string LoopShares()
     {
@@ -107,8 +109,9 @@ internal sealed class LatencyBreakdown : IDisposable
         var shares = stages.Where(_scorerTotals.ContainsKey)
             .Select(stage => string.Create(CultureInfo.InvariantCulture, $"{stage} {100 * _scorerTotals[stage] / wall:0}%")).ToList();
         double rest = 100 * (wall - _scorerTotals.Values.Sum()) / wall;
-        shares.Add(string.Create(CultureInfo.InvariantCulture, $"the rest (idle, loop) {Math.Max(0, rest):0}%"));
-        return "; Scorer loop's time: " + string.Join(", ", shares);
+        if (rest >= 0) shares.Add(string.Create(CultureInfo.InvariantCulture, $"the rest (idle, loop) {rest:0}%"));
+        else shares.Add("(stages overlapping the loop: more than 100% in all)");
+        return "; Scorer stages' time: " + string.Join(", ", shares);
     }
 
     public void Dispose() => _listener.Dispose();

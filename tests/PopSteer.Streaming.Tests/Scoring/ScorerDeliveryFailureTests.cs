@@ -14,8 +14,10 @@ namespace PopSteer.Streaming.Tests.Scoring;
 [Collection(Retraining.RetrainerHostsCollection.Name)]
 public sealed class ScorerDeliveryFailureTests(RedisServerFixture redis, KafkaFixture kafka) : ScorerTestBed(redis, kafka)
 {
-    [Fact]
-    public async Task A_batch_whose_delivery_fails_behind_later_batches_is_scored_again_and_nothing_is_committed_past_it()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)] // batches scored beside each other on pool threads (Scoring:ConcurrentBatches)
+    public async Task A_batch_whose_delivery_fails_behind_later_batches_is_scored_again_and_nothing_is_committed_past_it(int concurrentBatches)
     {
         await PublishTinyModelAsync("a", seed: 7);
         var users = Enumerable.Range(0, 400).Select(i => $"d{i}").ToArray();
@@ -26,7 +28,8 @@ public sealed class ScorerDeliveryFailureTests(RedisServerFixture redis, KafkaFi
         // A refusal Kafka never retries (counted against the batch), for the next two Produce requests: with the
         // signals already in, those are the Scorer's first recommendations.
         MockFaults.FailNextProduceRequests(Kafka.Broker, ErrorCode.TopicAuthorizationFailed, 2);
-        await using var scorer = Scorer(Scratch.Sub("cache"), ("Scoring:GroupId", group), ("Scoring:MaxBatchSize", "16"), ("Scoring:BatchesInFlight", "3"));
+        await using var scorer = Scorer(Scratch.Sub("cache"), ("Scoring:GroupId", group), ("Scoring:MaxBatchSize", "16"), ("Scoring:BatchesInFlight", "3"),
+            ("Scoring:ConcurrentBatches", concurrentBatches.ToString()));
         await scorer.StartAsync();
 
         var recs = Recommendations(seen => Have(seen, users, T0.AddDays(2)));

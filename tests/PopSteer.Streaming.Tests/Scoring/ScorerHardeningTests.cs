@@ -45,11 +45,14 @@ public sealed class ScorerHardeningTests(RedisServerFixture redis, KafkaFixture 
         return users.All(have.Contains);
     }
 
-    [Fact]
-    public async Task A_user_whose_stored_sequence_is_malformed_is_dead_lettered_after_the_bounded_attempts_and_everyone_else_is_served()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)] // the failing attempts run on pool threads; the user-by-user one on the loop's
+    public async Task A_user_whose_stored_sequence_is_malformed_is_dead_lettered_after_the_bounded_attempts_and_everyone_else_is_served(int concurrentBatches)
     {
         await PublishAsync("a", seed: 7);
-        await using var scorer = Scorer(Scratch.Sub("cache"), ("Scoring:MaxBatchAttempts", "2"), ("Scoring:MaxBatchWait", "00:00:00.200"));
+        await using var scorer = Scorer(Scratch.Sub("cache"), ("Scoring:MaxBatchAttempts", "2"), ("Scoring:MaxBatchWait", "00:00:00.200"),
+            ("Scoring:ConcurrentBatches", concurrentBatches.ToString()));
         await scorer.StartAsync();
         await scorer.WaitForModelAsync(Patience);
 

@@ -189,11 +189,13 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
             Assert.Equal(Expected(model, Store, u, 3, 16), partial[u].Items.Select(i => i.ItemId).ToArray());
     }
 
-    [Fact]
-    public async Task A_model_published_mid_stream_is_swapped_in_between_batches_and_a_tampered_version_is_refused()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)] // the swap waits for the batches being scored beside each other to finish
+    public async Task A_model_published_mid_stream_is_swapped_in_between_batches_and_a_tampered_version_is_refused(int concurrentBatches)
     {
         var (_, a) = await PublishTinyModelAsync("a", seed: 7);
-        await using var scorer = Scorer();
+        await using var scorer = Scorer(("Scoring:ConcurrentBatches", concurrentBatches.ToString()));
         await scorer.StartAsync();
         await scorer.WaitForModelAsync(Patience);
         var holder = scorer.Services.GetRequiredService<ModelHolder>();
@@ -291,9 +293,10 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task A_backlog_is_scored_from_each_users_stored_history_and_committed_to_the_end_with_or_without_read_ahead(bool readAhead)
+    [InlineData(true, 1)]
+    [InlineData(false, 1)]
+    [InlineData(true, 2)] // batches scored beside each other; read-ahead is then not used
+    public async Task A_backlog_is_scored_from_each_users_stored_history_and_committed_to_the_end_with_or_without_read_ahead(bool readAhead, int concurrentBatches)
     {
         var (dir, _) = await PublishTinyModelAsync("a", seed: 7);
         using var model = PopSteerModel.Load(dir);
@@ -307,7 +310,8 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
         var group = $"scorer-{Guid.NewGuid():N}";
 
         // Small batches, so the backlog holds many full ones to take ahead.
-        await using var scorer = Scorer(("Scoring:GroupId", group), ("Scoring:MaxBatchSize", "16"), ("Scoring:ReadAhead", readAhead ? "true" : "false"));
+        await using var scorer = Scorer(("Scoring:GroupId", group), ("Scoring:MaxBatchSize", "16"), ("Scoring:ReadAhead", readAhead ? "true" : "false"),
+            ("Scoring:ConcurrentBatches", concurrentBatches.ToString()));
         await scorer.StartAsync();
         var recs = Recommendations(seen => AllHave(seen, users, T0.AddDays(2)));
 
@@ -320,8 +324,44 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
         await Eventually.Until(() => (committed = Committed(reader, UsersChanged)) == end, Patience, () => $"committed {committed} of {end} signals");
 
         Assert.Equal(0, scorer.Counter("popsteer.scorer.batches_failed"));
-        if (readAhead) Assert.True(scorer.Counter("popsteer.scorer.batches_read_ahead") > 0, "no batch of the backlog was read ahead");
+        if (readAhead && concurrentBatches == 1) Assert.True(scorer.Counter("popsteer.scorer.batches_read_ahead") > 0, "no batch of the backlog was read ahead");
         else Assert.Equal(0, scorer.Counter("popsteer.scorer.batches_read_ahead"));
+        if (concurrentBatches == 1) Assert.Equal(0, scorer.Counter("popsteer.scorer.batches_scored_beside"));
+        else Assert.True(scorer.Counter("popsteer.scorer.batches_scored_beside") > 0, "no batch of the backlog was scored beside another");
+    }
+
+    [Fact]
+    public async Task With_batches_scored_beside_each_other_each_users_recommendations_keep_the_order_of_their_signals()
+    {
+        await PublishTinyModelAsync("a", seed: 7);
+        // Few users and many rounds of signals, waiting as a backlog: batches of 4 signals hold the same users again and
+        // again, so the two batches scored at once often answer one user twice.
+        var users = Enumerable.Range(0, 6).Select(i => $"order-{i}").ToArray();
+        await IngestAsync(users.Select((u, i) => (u, $"i{1 + i % 25}", T0.AddSeconds(i))).ToArray());
+        var rounds = Enumerable.Range(1, 40).Select(r => T0.AddDays(r)).ToArray();
+        foreach (var round in rounds) await SignalRoundAsync(users, round);
+        var group = $"scorer-{Guid.NewGuid():N}";
+
+        await using var scorer = Scorer(("Scoring:GroupId", group), ("Scoring:MaxBatchSize", "4"), ("Scoring:ConcurrentBatches", "2"));
+        await scorer.StartAsync();
+        var recs = Recommendations(seen => AllHave(seen, users, rounds[^1]));
+
+        // One user's recommendations share a partition, so the topic holds them in the order they were published.
+        foreach (var user in users)
+        {
+            var order = recs.Where(r => r.UserId == user && r.EventTimestamp >= rounds[0]).Select(r => r.EventTimestamp).ToArray();
+            Assert.True(order.Zip(order.Skip(1)).All(p => p.First <= p.Second), $"{user}'s recommendations were published out of order: {string.Join(", ", order.Select(t => (t - T0)?.Days))}");
+        }
+        // Batches were numbered as they were started, and a higher number never reaches a user before a lower one.
+        foreach (var byUser in recs.Where(r => r.EventTimestamp >= rounds[0]).GroupBy(r => r.UserId))
+        {
+            var numbers = byUser.Select(r => long.Parse(r.BatchId!.Split('-')[1])).ToArray();
+            Assert.True(numbers.Zip(numbers.Skip(1)).All(p => p.First < p.Second), $"{byUser.Key}: batches {string.Join(", ", numbers)}");
+        }
+        Assert.True(scorer.Counter("popsteer.scorer.batches_scored_beside") > 0, "no batch was scored beside another");
+        using var reader = GroupReader(group);
+        long end = Messages(reader, UsersChanged), committed = 0;
+        await Eventually.Until(() => (committed = Committed(reader, UsersChanged)) == end, Patience, () => $"committed {committed} of {end} signals");
     }
 
     [Fact]
@@ -362,13 +402,15 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
         Assert.Contains(lines, l => l.StartsWith("popsteer_scorer_batch_duration_milliseconds_bucket", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task Signals_arriving_while_redis_is_down_are_not_committed_and_are_all_scored_once_it_is_back()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)] // the read that fails runs on a pool thread
+    public async Task Signals_arriving_while_redis_is_down_are_not_committed_and_are_all_scored_once_it_is_back(int concurrentBatches)
     {
         await PublishTinyModelAsync("a", seed: 7);
         var users = Enumerable.Range(0, 50).Select(i => $"r{i}").ToArray();
         await IngestAsync(users.Select((u, i) => (u, $"i{1 + i % 25}", T0.AddSeconds(i))).ToArray());
-        await using var scorer = Scorer();
+        await using var scorer = Scorer(("Scoring:ConcurrentBatches", concurrentBatches.ToString()));
         await scorer.StartAsync();
         await SignalRoundAsync(users, T0.AddDays(1));
         Recommendations(seen => AllHave(seen, users, T0.AddDays(1)));

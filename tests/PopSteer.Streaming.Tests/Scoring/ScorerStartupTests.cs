@@ -22,6 +22,8 @@ public sealed class ScorerStartupTests : IDisposable
     [InlineData("Metrics:Port", "70000", "Metrics:Port")]
     [InlineData("Scoring:MaxBatchAttempts", "0", "Scoring:MaxBatchAttempts")]
     [InlineData("Scoring:BatchesInFlight", "0", "Scoring:BatchesInFlight")]
+    [InlineData("Scoring:ConcurrentBatches", "0", "Scoring:ConcurrentBatches")]
+    [InlineData("Scoring:ConcurrentBatches", "9", "Scoring:ConcurrentBatches")]
     [InlineData("Registry:PublicKeyFile", "/nonexistent/popsteer-models.pub", "/nonexistent/popsteer-models.pub")]
     [InlineData("Registry:MaxVersionBytes", "10", "Registry:MaxVersionBytes")]
     public async Task A_bad_setting_stops_the_scorer_naming_the_key(string key, string value, string named)
