@@ -140,8 +140,11 @@ public sealed class ScorerWorker(
             if (_concurrent && !isolating)
             {
                 // Its sequences are on their way while the oldest batch being scored finishes, if the most are in hand.
+                // Only a full batch (a backlog) starts beside others; a stream's smaller batch waits until none is
+                // being scored and is split over the model's threads, as one at a time would.
                 // A new model version is swapped in only by a batch that starts alone: the ones being scored finish first.
-                if (!Harvest(consumer, producer, mostScoring: models.SwapWaiting ? 0 : _options.ConcurrentBatches - 1))
+                bool beside = _batch.Count >= _options.MaxBatchSize && !models.SwapWaiting;
+                if (!Harvest(consumer, producer, mostScoring: beside ? _options.ConcurrentBatches - 1 : 0))
                 {
                     stoppingToken.WaitHandle.WaitOne(FailureBackoff);
                     continue;

@@ -50,15 +50,17 @@ public sealed class ScoringOptions
     /// <summary>
     /// Batches whose Redis read and model call may run at once, on pool threads, while the loop collects the next one.
     /// A batch that starts alone is split over <c>TorchThreads</c> threads as before; one that starts while another is
-    /// being scored gets one thread: under a backlog two batches on one thread each served 28% more recommendations/s
-    /// on average (10-39% in each of three alternating pairs) than one batch at a time split over both cores (docs/speed.md). Finished
-    /// batches are published in the order they were started, so a user's recommendations keep the order of their
-    /// signals. 1: the loop scores each batch itself, with <see cref="ReadAhead"/>; above 1, read-ahead is not used
-    /// (the next batch's read already overlaps the scoring). Applies only when every batch takes the managed CPU path
+    /// being scored gets one thread, and only a full batch (<see cref="MaxBatchSize"/> signals: a backlog) starts
+    /// beside others. Finished batches are published in the order they were started, so a user's recommendations
+    /// keep the order of their signals. 1 (the default): the loop scores each batch itself, with
+    /// <see cref="ReadAhead"/>; above 1, read-ahead is not used (the next batch's read already overlaps the scoring).
+    /// 2 drains a backlog faster (2-39% more recommendations/s in each of seven alternating pairs) but its p99 at
+    /// 2,308 events/s was higher in 4 of 5 pairs (median of the runs 148 against 112 ms), so it is for catching up,
+    /// not the default (docs/speed.md). Applies only when every batch takes the managed CPU path
     /// (a CPU model and <see cref="SmallBatchLimit"/> at least <see cref="MaxBatchSize"/>); a GPU scores one at a time.
     /// </summary>
     [Range(1, 8, ErrorMessage = "Scoring:ConcurrentBatches must be between 1 and 8.")]
-    public int ConcurrentBatches { get; set; } = 2;
+    public int ConcurrentBatches { get; set; } = 1;
 
     /// <summary>Length of each recommendation list.</summary>
     [Range(1, 1000, ErrorMessage = "Scoring:TopK must be between 1 and 1000.")]

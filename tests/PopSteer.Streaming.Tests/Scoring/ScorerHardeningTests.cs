@@ -52,7 +52,7 @@ public sealed class ScorerHardeningTests(RedisServerFixture redis, KafkaFixture 
     {
         await PublishAsync("a", seed: 7);
         await using var scorer = Scorer(Scratch.Sub("cache"), ("Scoring:MaxBatchAttempts", "2"), ("Scoring:MaxBatchWait", "00:00:00.200"),
-            ("Scoring:ConcurrentBatches", concurrentBatches.ToString()));
+            ("Scoring:ConcurrentBatches", concurrentBatches.ToString()), ("Scoring:MaxBatchSize", concurrentBatches > 1 ? "8" : "256"));
         await scorer.StartAsync();
         await scorer.WaitForModelAsync(Patience);
 

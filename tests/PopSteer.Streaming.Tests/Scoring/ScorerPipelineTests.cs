@@ -195,7 +195,8 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
     public async Task A_model_published_mid_stream_is_swapped_in_between_batches_and_a_tampered_version_is_refused(int concurrentBatches)
     {
         var (_, a) = await PublishTinyModelAsync("a", seed: 7);
-        await using var scorer = Scorer(("Scoring:ConcurrentBatches", concurrentBatches.ToString()));
+        // Batches of at most 8: the stream fills them, and only a full batch starts beside another (Scoring:ConcurrentBatches).
+        await using var scorer = Scorer(("Scoring:ConcurrentBatches", concurrentBatches.ToString()), ("Scoring:MaxBatchSize", concurrentBatches > 1 ? "8" : "256"));
         await scorer.StartAsync();
         await scorer.WaitForModelAsync(Patience);
         var holder = scorer.Services.GetRequiredService<ModelHolder>();
@@ -293,10 +294,11 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
     }
 
     [Theory]
-    [InlineData(true, 1)]
-    [InlineData(false, 1)]
-    [InlineData(true, 2)] // batches scored beside each other; read-ahead is then not used
-    public async Task A_backlog_is_scored_from_each_users_stored_history_and_committed_to_the_end_with_or_without_read_ahead(bool readAhead, int concurrentBatches)
+    [InlineData(true, 1, 16)]
+    [InlineData(false, 1, 16)]
+    [InlineData(true, 2, 16)] // full batches scored beside each other; read-ahead is then not used
+    [InlineData(true, 2, 1000)] // the backlog fits one batch that is not full: nothing starts beside it
+    public async Task A_backlog_is_scored_from_each_users_stored_history_and_committed_to_the_end_with_or_without_read_ahead(bool readAhead, int concurrentBatches, int maxBatch)
     {
         var (dir, _) = await PublishTinyModelAsync("a", seed: 7);
         using var model = PopSteerModel.Load(dir);
@@ -310,7 +312,7 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
         var group = $"scorer-{Guid.NewGuid():N}";
 
         // Small batches, so the backlog holds many full ones to take ahead.
-        await using var scorer = Scorer(("Scoring:GroupId", group), ("Scoring:MaxBatchSize", "16"), ("Scoring:ReadAhead", readAhead ? "true" : "false"),
+        await using var scorer = Scorer(("Scoring:GroupId", group), ("Scoring:MaxBatchSize", maxBatch.ToString()), ("Scoring:ReadAhead", readAhead ? "true" : "false"),
             ("Scoring:ConcurrentBatches", concurrentBatches.ToString()));
         await scorer.StartAsync();
         var recs = Recommendations(seen => AllHave(seen, users, T0.AddDays(2)));
@@ -326,7 +328,7 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
         Assert.Equal(0, scorer.Counter("popsteer.scorer.batches_failed"));
         if (readAhead && concurrentBatches == 1) Assert.True(scorer.Counter("popsteer.scorer.batches_read_ahead") > 0, "no batch of the backlog was read ahead");
         else Assert.Equal(0, scorer.Counter("popsteer.scorer.batches_read_ahead"));
-        if (concurrentBatches == 1) Assert.Equal(0, scorer.Counter("popsteer.scorer.batches_scored_beside"));
+        if (concurrentBatches == 1 || maxBatch > users.Length) Assert.Equal(0, scorer.Counter("popsteer.scorer.batches_scored_beside"));
         else Assert.True(scorer.Counter("popsteer.scorer.batches_scored_beside") > 0, "no batch of the backlog was scored beside another");
     }
 
@@ -410,7 +412,7 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
         await PublishTinyModelAsync("a", seed: 7);
         var users = Enumerable.Range(0, 50).Select(i => $"r{i}").ToArray();
         await IngestAsync(users.Select((u, i) => (u, $"i{1 + i % 25}", T0.AddSeconds(i))).ToArray());
-        await using var scorer = Scorer(("Scoring:ConcurrentBatches", concurrentBatches.ToString()));
+        await using var scorer = Scorer(("Scoring:ConcurrentBatches", concurrentBatches.ToString()), ("Scoring:MaxBatchSize", concurrentBatches > 1 ? "8" : "256"));
         await scorer.StartAsync();
         await SignalRoundAsync(users, T0.AddDays(1));
         Recommendations(seen => AllHave(seen, users, T0.AddDays(1)));
