@@ -295,7 +295,7 @@ public sealed class ScorerWorker(
             // The steering is taken when the batch is scored, not when it was consumed: the sequence read can wait out
             // a Redis outage, and a batch stamped after an alpha edit was applied must carry that edit (chaos drill).
             var active = steering.Resolve(model);
-            var (_, scored) = Score(model, active, prepared, stored, BatchId(number), parallelism: null, stage);
+            var scored = Score(model, active, prepared, stored, BatchId(number), parallelism: null, stage);
             return (Publish(producer, number, prepared, model, active, scored, started), null);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -347,15 +347,15 @@ public sealed class ScorerWorker(
         {
             taken.TrySetResult();
         }
-        return Score(model, active, prepared, stored, batchId, parallelism, stage);
+        return (active, Score(model, active, prepared, stored, batchId, parallelism, stage));
     }
 
-    private (ActiveSteering Steering, IReadOnlyList<ScoredUser> Scored) Score(ServingModel model, ActiveSteering active, PreparedBatch prepared,
+    private IReadOnlyList<ScoredUser> Score(ServingModel model, ActiveSteering active, PreparedBatch prepared,
         IReadOnlyList<UserSequence> stored, string batchId, int? parallelism, long stage)
     {
         var scored = scorer.Score(model, active, prepared.Users, stored, batchId, DateTimeOffset.UtcNow, parallelism);
         Lap("score", stage);
-        return (active, scored);
+        return scored;
     }
 
     /// <summary>Hands a scored batch's recommendations, then the dead letters of its invalid signals, to the producer.</summary>
