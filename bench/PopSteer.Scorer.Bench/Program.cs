@@ -204,7 +204,8 @@ Console.WriteLine("after: " + SgemmPeak.Describe(peakAfter));
 // Shares use the FLOP model of PopSteer.Bench scoring (7.43 MFLOP per user at the paper's shapes, 50-item histories).
 double meanUsers = batchDone.Average(b => b.Users), gflops = recs / (last - first) * 7.43e6 / 1e9, peak = (peakBefore + peakAfter) / 2;
 Console.WriteLine($"recommendations/s x 7.43 MFLOP = {gflops:F1} GFLOP/s = {gflops / peak:P1} of the mean same-run sgemm peak {peak:F1} GFLOP/s");
-if (stages.TryGetValue("score", out var score))
+// With batches scored at once the stage is one batch on one thread, and two of them overlap: no ratio to compare.
+if (concurrent == 1 && stages.TryGetValue("score", out var score))
     Console.WriteLine($"model call in the pipeline (score stage): {meanUsers / (score.Average() / 1000):F0} users/s ({score.Average():F1} ms per batch of {meanUsers:F1}); " +
                       $"the pipeline's rate is {recs / (last - first) / (meanUsers / (score.Average() / 1000)):P0} of it");
 // The same call alone, after the run, at the pipeline's mean batch size: what the call does without the pipeline's
