@@ -146,6 +146,21 @@ internal sealed class DemoRunner(DemoOptions options)
         PipelineStatistics Statistics, IReadOnlyList<PhaseStatistics> Phases, TimeSpan Elapsed, TimeSpan ServedIn, long Fallbacks, bool CompletedReplay,
         (IReadOnlyList<(string Group, double Seconds, int Threads)> Groups, double WallSeconds)? Cpu, string Breakdown);
 
+    /// <summary>
+    /// The demo view's consumer: it only reads, so it commits what it has read twice a second, and the broker's retention
+    /// trims the recommendations behind it. The factory turns the offset store off for the services (they store and
+    /// commit only after their work is durable); auto-commit alone would then commit nothing, the recommendations' log
+    /// would never be trimmed, and the embedded broker's fetches would slow down for the whole run (docs/speed.md).
+    /// </summary>
+    internal static IConsumer<byte[], byte[]> CreateViewConsumer(KafkaClientFactory kafka, string group) =>
+        kafka.CreateConsumer(group, c =>
+        {
+            c.AutoOffsetReset = AutoOffsetReset.Earliest;
+            c.EnableAutoCommit = true;
+            c.EnableAutoOffsetStore = true;
+            c.AutoCommitIntervalMs = 500;
+        });
+
     private async Task<StreamOutcome> StreamAsync(KafkaClientFactory kafka, SequenceStore sequences, PopSteerModel model,
         IConfigurationRoot configuration, IReadOnlyList<InteractionEvent> events, DriftReference reference, RefitStory story,
         double initialAlpha, string viewGroup, CancellationToken cancellationToken)
@@ -173,13 +188,7 @@ internal sealed class DemoRunner(DemoOptions options)
         var viewer = Task.Factory.StartNew(() =>
         {
             Thread.CurrentThread.Name = "ps-demo-view";
-            // Commits what it has read twice a second: the broker's retention trims the recommendations behind it.
-            using var consumer = kafka.CreateConsumer(viewGroup, c =>
-            {
-                c.AutoOffsetReset = AutoOffsetReset.Earliest;
-                c.EnableAutoCommit = true;
-                c.AutoCommitIntervalMs = 500;
-            });
+            using var consumer = CreateViewConsumer(kafka, viewGroup);
             consumer.Subscribe(topics.Recommendations);
             while (!stop.IsCancellationRequested)
             {
