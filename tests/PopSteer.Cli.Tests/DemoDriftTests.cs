@@ -85,4 +85,13 @@ public class DemoDriftTests
         var e = Assert.Throws<ArgumentException>(() => DemoCommand.ParseSettings(["Retrainer:SasRecFineTune"]));
         Assert.Contains("--set", e.Message);
     }
+
+    [Fact]
+    public void The_embedded_broker_has_one_broker_unless_asked_and_never_none()
+    {
+        Assert.Equal(1, new DemoOptions().Brokers);
+        new DemoOptions { Brokers = 3 }.Validate();
+        var e = Assert.Throws<ArgumentException>(() => new DemoOptions { Brokers = 0 }.Validate());
+        Assert.Contains("--brokers", e.Message);
+    }
 }

@@ -29,11 +29,12 @@ internal static class DemoCommand
         var seed = CommonOptions.Seed();
         var keepLog = new Option<bool>("--keep-broker-log") { Description = "Keep every record on the embedded broker instead of trimming behind the committed offsets (the mock's fetch then slows down as its logs grow)." };
         var shadowEvery = new Option<int>("--shadow-every") { Description = "Score every N-th served user again unsteered (and with the stale model after a refit) for the summary's comparison.", DefaultValueFactory = _ => defaults.ShadowSampleEvery };
+        var brokers = new Option<int>("--brokers") { Description = "Brokers in the embedded Kafka cluster.", DefaultValueFactory = _ => defaults.Brokers };
         var plain = new Option<bool>("--plain") { Description = "Print a status line every 5 s instead of the live table (also when output is redirected)." };
 
         var command = new Command("demo", "Run the whole streaming pipeline on this machine: Redis, embedded Kafka, Ingest, Scorer, live alpha.")
         {
-            data, format, model, rate, schedule, driftAt, noDrift, set, holdout, duration, users, items, interactions, epochs, saeEpochs, seed, shadowEvery, keepLog, plain,
+            data, format, model, rate, schedule, driftAt, noDrift, set, holdout, duration, users, items, interactions, epochs, saeEpochs, seed, shadowEvery, keepLog, brokers, plain,
         };
         command.SetAction(async (r, ct) =>
         {
@@ -56,6 +57,7 @@ internal static class DemoCommand
                 Seed = r.GetValue(seed),
                 ShadowSampleEvery = r.GetValue(shadowEvery),
                 TrimBroker = !r.GetValue(keepLog),
+                Brokers = r.GetValue(brokers),
                 Interactive = defaults.Interactive && !r.GetValue(plain),
             };
             return await new DemoRunner(options).RunAsync(ct);

@@ -45,8 +45,8 @@ internal sealed class DemoRunner(DemoOptions options)
         Say($"      redis-server on 127.0.0.1:{redis.Port} (private, no persistence)");
 
         Say("[2/6] Kafka");
-        using var broker = new EmbeddedKafkaBroker(3);
-        Say($"      embedded broker (librdkafka mock cluster, 3 brokers) at {broker.BootstrapServers}");
+        using var broker = new EmbeddedKafkaBroker(options.Brokers);
+        Say($"      embedded broker (librdkafka mock cluster, {options.Brokers} broker{(options.Brokers == 1 ? "" : "s")}) at {broker.BootstrapServers}");
 
         Say("[3/6] Data and model");
         var (trainRows, liveRows) = LoadAndSplit();
