@@ -23,8 +23,9 @@ namespace PopSteer.Scorer;
 /// its first offsets and consumed again; after <c>Scoring:MaxBatchAttempts</c> non-transient failures a batch is
 /// scored user by user and the users that still fail are dead-lettered (<see cref="BatchFailurePolicy"/>,
 /// <see cref="PoisonBatchIsolator"/>). With <c>Scoring:ConcurrentBatches</c> above 1 the read and model call of each
-/// batch run on a pool thread instead (<see cref="ScoringBatch"/>), up to that many at once, and the loop publishes
-/// finished batches in the order it started them; a failed one rewinds everything in hand as above.
+/// full batch (a backlog) run on a pool thread instead (<see cref="ScoringBatch"/>), up to that many at once, and the
+/// loop publishes finished batches in the order it started them; a failed one rewinds everything in hand as above. A
+/// smaller batch (a stream) waits until none is being scored and is scored on the loop thread, as with 1.
 /// </summary>
 public sealed class ScorerWorker(
     KafkaClientFactory kafka,
@@ -141,7 +142,8 @@ public sealed class ScorerWorker(
             {
                 // Its sequences are on their way while the oldest batch being scored finishes, if the most are in hand.
                 // Only a full batch (a backlog) starts beside others; a stream's smaller batch waits until none is
-                // being scored and is split over the model's threads, as one at a time would.
+                // being scored and is then scored here, on the loop thread, split over the model's threads, exactly as
+                // one at a time: handing a stream's batches to a pool thread cost tail latency and gained nothing.
                 // A new model version is swapped in only by a batch that starts alone: the ones being scored finish first.
                 bool beside = _batch.Count >= _options.MaxBatchSize && !models.SwapWaiting;
                 if (!Harvest(consumer, producer, mostScoring: beside ? _options.ConcurrentBatches - 1 : 0))
@@ -149,9 +151,12 @@ public sealed class ScorerWorker(
                     stoppingToken.WaitHandle.WaitOne(FailureBackoff);
                     continue;
                 }
-                _scoring.Enqueue(StartScoring(prepared));
-                _batch = [];
-                continue;
+                if (beside)
+                {
+                    _scoring.Enqueue(StartScoring(prepared));
+                    _batch = [];
+                    continue;
+                }
             }
             // Scored user by user, on this thread, after everything before it (after a rewind nothing is being scored).
             if (isolating && !Harvest(consumer, producer, mostScoring: 0))
@@ -159,7 +164,7 @@ public sealed class ScorerWorker(
                 stoppingToken.WaitHandle.WaitOne(FailureBackoff);
                 continue;
             }
-            if (!isolating && _options.ReadAhead)
+            if (!isolating && _options.ReadAhead && !_concurrent)
             {
                 prepared = ReadAhead(consumer, prepared);
                 if (_batch.Count == 0) continue; // its partitions were revoked meanwhile

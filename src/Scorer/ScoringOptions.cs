@@ -48,15 +48,16 @@ public sealed class ScoringOptions
     public bool ReadAhead { get; set; } = true;
 
     /// <summary>
-    /// Batches whose Redis read and model call may run at once, on pool threads, while the loop collects the next one.
-    /// A batch that starts alone is split over <c>TorchThreads</c> threads as before; one that starts while another is
-    /// being scored gets one thread, and only a full batch (<see cref="MaxBatchSize"/> signals: a backlog) starts
-    /// beside others. Finished batches are published in the order they were started, so a user's recommendations
-    /// keep the order of their signals. 1 (the default): the loop scores each batch itself, with
-    /// <see cref="ReadAhead"/>; above 1, read-ahead is not used (the next batch's read already overlaps the scoring).
-    /// 2 drains a backlog faster (2-39% more recommendations/s in each of seven alternating pairs) but its p99 at
-    /// 2,308 events/s was higher in 4 of 5 pairs (median of the runs 148 against 112 ms), so it is for catching up,
-    /// not the default (docs/speed.md). Applies only when every batch takes the managed CPU path
+    /// Full batches (<see cref="MaxBatchSize"/> signals: a backlog) whose Redis read and model call may run at once, on
+    /// pool threads, while the loop collects the next one. A full batch that starts alone is split over
+    /// <c>TorchThreads</c> threads; one that starts while another is being scored gets one thread. A smaller batch (a
+    /// stream) waits until none is being scored and is scored by the loop itself, as with 1. Finished batches are
+    /// published in the order they were started, so a user's recommendations keep the order of their signals.
+    /// 1 (the default): the loop scores each batch itself, with <see cref="ReadAhead"/>; above 1, read-ahead is not
+    /// used (the next batch's read already overlaps the scoring). 2 drains a backlog faster (2-39% more
+    /// recommendations/s in each of seven alternating pairs). When a stream's batches also went to the pool, its p99 at
+    /// half the maximum rate was higher in 7 of 8 pairs. Since they stay on the loop, it was lower in 1 of 3 pairs,
+    /// inside the noise, but that is too few runs to make 2 the default (docs/speed.md). Applies only when every batch takes the managed CPU path
     /// (a CPU model and <see cref="SmallBatchLimit"/> at least <see cref="MaxBatchSize"/>); a GPU scores one at a time.
     /// </summary>
     [Range(1, 8, ErrorMessage = "Scoring:ConcurrentBatches must be between 1 and 8.")]
