@@ -47,7 +47,7 @@ public sealed class ScorerHardeningTests(RedisServerFixture redis, KafkaFixture 
 
     [Theory]
     [InlineData(1)]
-    [InlineData(2)] // the failing attempts run on pool threads; the user-by-user one on the loop's
+    [InlineData(2)] // a full batch's failing attempt runs on a pool thread; a smaller batch's, and the user-by-user one, on the loop's
     public async Task A_user_whose_stored_sequence_is_malformed_is_dead_lettered_after_the_bounded_attempts_and_everyone_else_is_served(int concurrentBatches)
     {
         await PublishAsync("a", seed: 7);

@@ -406,7 +406,7 @@ public sealed class ScorerPipelineTests(RedisServerFixture redis, KafkaFixture k
 
     [Theory]
     [InlineData(1)]
-    [InlineData(2)] // the read that fails runs on a pool thread
+    [InlineData(2)] // a full batch's read that fails runs on a pool thread (batches of 8; a smaller one's on the loop)
     public async Task Signals_arriving_while_redis_is_down_are_not_committed_and_are_all_scored_once_it_is_back(int concurrentBatches)
     {
         await PublishTinyModelAsync("a", seed: 7);
