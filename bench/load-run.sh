@@ -44,7 +44,7 @@ for share in $SHARES; do
   echo "-- paced at ${share}% = $rate events/s"
   # 45 s each (35 s after the warm-up). The embedded (mock) broker walks each partition's log on every fetch; the
   # demo trims the logs behind the committed offsets (EmbeddedBrokerRetention), so long runs no longer slow down.
-  demo --rate "$rate" --duration 45 "$@" | grep -E 'events served|latency|where it goes|CPU while' || true
+  demo --rate "$rate" --duration 45 "$@" | grep -E 'events served|latency|where it goes|CPU while|GC while' || true
 done
 # Scale-out: the services as separate OS processes (the chaos harness, no faults), one and then two Scorer
 # processes in one consumer group, the same paced replay (SCALE_USERS x SCALE_EVENTS events over SCALE_SECONDS).

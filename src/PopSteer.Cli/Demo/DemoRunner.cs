@@ -144,7 +144,7 @@ internal sealed class DemoRunner(DemoOptions options)
     /// <param name="ServedIn">From the first replayed event to the last recommendation read: the pipeline's busy time.</param>
     private sealed record StreamOutcome(
         PipelineStatistics Statistics, IReadOnlyList<PhaseStatistics> Phases, TimeSpan Elapsed, TimeSpan ServedIn, long Fallbacks, bool CompletedReplay,
-        (IReadOnlyList<(string Group, double Seconds, int Threads)> Groups, double WallSeconds)? Cpu, string Breakdown);
+        (IReadOnlyList<(string Group, double Seconds, int Threads)> Groups, double WallSeconds)? Cpu, GcActivity.Summary Gc, string Breakdown);
 
     /// <summary>
     /// The demo view's consumer: it only reads, so it commits what it has read twice a second, and the broker's retention
@@ -234,6 +234,7 @@ internal sealed class DemoRunner(DemoOptions options)
         await WarmUpAsync(kafka, topics.Interactions, warmedUp.Task, stop.Token);
 
         var cpu = ThreadCpu.Start();
+        using var gc = new GcActivity();
         var clock = Stopwatch.StartNew();
         story.Start(clock);
         long streamStartTicks = Stopwatch.GetTimestamp();
@@ -314,13 +315,14 @@ internal sealed class DemoRunner(DemoOptions options)
         }
 
         var cpuUsed = cpu?.Stop();
+        var gcUsed = gc.Stop();
         stop.Cancel();
         var elapsedTotal = clock.Elapsed;
         var servedIn = TimeSpan.FromTicks(Math.Min(elapsedTotal.Ticks,
             Math.Max(0, (long)((Interlocked.Read(ref lastRecommendationTicks) - streamStartTicks) * (double)TimeSpan.TicksPerSecond / Stopwatch.Frequency))));
         try { await Task.WhenAll(viewer, shadowing, replay); } catch (OperationCanceledException) { }
         var ordered = phases.OrderBy(p => order[p.Key]).Select(p => p.Value).ToArray();
-        return new StreamOutcome(statistics, ordered, elapsedTotal, servedIn, Interlocked.Read(ref fallbacks), completed, cpuUsed, breakdown.Describe());
+        return new StreamOutcome(statistics, ordered, elapsedTotal, servedIn, Interlocked.Read(ref fallbacks), completed, cpuUsed, gcUsed, breakdown.Describe());
     }
 
     private const string WarmUpUser = "popsteer-demo-warm-up";
@@ -465,6 +467,7 @@ internal sealed class DemoRunner(DemoOptions options)
                 $"  CPU while streaming: {total:0.0} s in {cpu.WallSeconds:0.0} s = {total / cpu.WallSeconds:0.00} cores of {Environment.ProcessorCount}; by thread: ") +
                 string.Join(", ", cpu.Groups.Take(8).Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Group} {g.Seconds / cpu.WallSeconds:0.00}"))));
         }
+        Say("  " + outcome.Gc);
         foreach (var line in story.Lines()) Say("  " + line);
         static string F(double x, string format = "0.000") => double.IsNaN(x) ? "-" : x.ToString(format, CultureInfo.InvariantCulture);
         var table = new Table().Title("Served lists by phase and alpha (sample = users with shadow lists; stale = the version before the refit, same alpha)");
