@@ -158,4 +158,24 @@ public sealed class SequenceStoreTests(RedisServerFixture redis) : IClassFixture
         Assert.Empty(read[1].Entries);
         Assert.Equal(["1"], read[2].ItemIds);
     }
+
+    [Fact]
+    public async Task Entries_are_decoded_from_their_bytes_whatever_the_id_holds_and_a_malformed_one_is_named()
+    {
+        var (services, store) = Create();
+        using var _ = services;
+        var before1970 = new DateTimeOffset(1969, 7, 20, 20, 17, 40, TimeSpan.Zero);
+        await store.AppendAsync([new SequenceAppend("uni", "Crème brûlée: 🎬 ü", before1970, Topic, 0, 1), At("uni", "", 2)]);
+
+        var read = (await store.ReadManyAsync(["uni"]))[0];
+        Assert.Equal(["Crème brûlée: 🎬 ü", ""], read.ItemIds);
+        Assert.Equal(before1970, read.Entries[0].Timestamp);
+
+        // A value another writer left in the list: the read names the entry and the user instead of guessing.
+        var db = services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+        await db.ListRightPushAsync(store.SequenceKey("uni"), "12x:item");
+        var error = await Assert.ThrowsAsync<FormatException>(() => store.ReadManyAsync(["uni"]));
+        Assert.Contains("'12x:item'", error.Message);
+        Assert.Contains("'uni'", error.Message);
+    }
 }
