@@ -23,7 +23,11 @@ internal sealed class GcActivity : EventListener
     private TimeSpan _longest;
     private int _over10Ms;
 
-    /// <summary>Collections per generation (0, 1, 2), pause time, the longest pause and pauses over 10 ms, allocation rate.</summary>
+    /// <summary>
+    /// Collections per generation as <see cref="GC.CollectionCount"/> counts them (a gen-1 collection counts for gen 0 too,
+    /// so 245/194/7 is 245 collections, 194 of them gen 1 or 2), pause time, the longest pause and pauses over 10 ms,
+    /// allocation rate.
+    /// </summary>
     public sealed record Summary(int[] Collections, TimeSpan Paused, TimeSpan Longest, int PausesOver10Ms, double AllocatedMbPerSecond, double WallSeconds)
     {
         public override string ToString() => string.Create(CultureInfo.InvariantCulture,
@@ -54,6 +58,7 @@ internal sealed class GcActivity : EventListener
         }
     }
 
+    /// <summary>Everything since this listener was made; may be called again (the events of a pause arrive a moment after it).</summary>
     public Summary Stop()
     {
         double wall = (DateTime.UtcNow - _startedAt).TotalSeconds;
