@@ -173,6 +173,7 @@ double RedisCpuSeconds() => redisInfo.GetServers()[0].Info("cpu").SelectMany(g =
     .Where(kv => kv.Key is "used_cpu_sys" or "used_cpu_user").Sum(kv => double.Parse(kv.Value, CultureInfo.InvariantCulture));
 double redisCpuBefore = RedisCpuSeconds();
 var threadCpu = ThreadCpu.Start();
+using var gcActivity = new GcActivity(); // the Scorer's process alone: the GC mode is the Scorer's (its csproj; DOTNET_gcServer=0 for workstation)
 await host.StartAsync();
 while (Interlocked.Read(ref signalsDone) < signals)
 {
@@ -180,6 +181,7 @@ while (Interlocked.Read(ref signalsDone) < signals)
     if (clock.Elapsed > TimeSpan.FromMinutes(10)) throw new TimeoutException($"only {signalsDone} of {signals} signals scored in 10 minutes");
 }
 var cpuUsed = threadCpu?.Stop();
+var gcUsed = gcActivity.Stop();
 double redisCpu = RedisCpuSeconds() - redisCpuBefore;
 await host.StopAsync();
 
@@ -199,6 +201,7 @@ if (cpuUsed is { } used)
     Console.WriteLine($"CPU from the Scorer's start to the last signal: this process {total / wall:F2} cores, redis-server {redisCpu / wall:F2} cores, of {Environment.ProcessorCount} ({wall:F1} s); " +
                       "by thread (cores): " + string.Join(", ", used.Groups.Take(10).Select(g => $"{g.Group} {g.Seconds / wall:F2}")));
 }
+Console.WriteLine($"{gcUsed} (server GC: {System.Runtime.GCSettings.IsServerGC})");
 double peakAfter = SgemmPeak.Measure(seconds: 1);
 Console.WriteLine("after: " + SgemmPeak.Describe(peakAfter));
 // Shares use the FLOP model of PopSteer.Bench scoring (7.43 MFLOP per user at the paper's shapes, 50-item histories).
