@@ -54,11 +54,12 @@ public sealed class ScoringOptions
     /// stream) waits until none is being scored and is scored by the loop itself, as with 1. Finished batches are
     /// published in the order they were started, so a user's recommendations keep the order of their signals.
     /// 1 (the default): the loop scores each batch itself, with <see cref="ReadAhead"/>; above 1, read-ahead is not
-    /// used (the next batch's read already overlaps the scoring). 2 drains a backlog faster (2-39% more
-    /// recommendations/s in each of seven alternating pairs). When a stream's batches also went to the pool, its p99 at
-    /// half the maximum rate was higher in 7 of 8 pairs. Since they stay on the loop, it was lower in 1 of 3 pairs,
-    /// inside the noise, but that is too few runs to make 2 the default (docs/speed.md). Applies only when every batch takes the managed CPU path
-    /// (a CPU model and <see cref="SmallBatchLimit"/> at least <see cref="MaxBatchSize"/>); a GPU scores one at a time.
+    /// used (the next batch's read already overlaps the scoring). 2 drained the Scorer's bench backlog faster (2-39% more
+    /// recommendations/s in each of seven alternating pairs), but four demo floods, where Ingest shares the cores, showed
+    /// no higher maximum. When a stream's batches also went to the pool, its p99 at half the maximum rate was higher in
+    /// 7 of 8 pairs; since they stay on the loop, it was lower in 1 of 3 pairs, inside the noise. So 1 stays the default
+    /// (docs/speed.md). Applies only when every batch takes the managed CPU path (a CPU model and
+    /// <see cref="SmallBatchLimit"/> at least <see cref="MaxBatchSize"/>); a GPU scores one at a time.
     /// </summary>
     [Range(1, 8, ErrorMessage = "Scoring:ConcurrentBatches must be between 1 and 8.")]
     public int ConcurrentBatches { get; set; } = 1;
