@@ -11,54 +11,68 @@ namespace PopSteer.Cli.Tests;
 /// The demo's split of the Scorer loop's time into its stages. It reads the Scorer's meter as a scrape would; no other
 /// test in this assembly runs a Scorer, so the stages recorded here are the only ones it sees.
 /// </summary>
-public sealed partial class LatencyBreakdownTests
+public sealed partial class LatencyBreakdownTests : IDisposable
 {
+    private readonly Meter _meter = new(ScorerMetrics.MeterName);
+    private readonly Histogram<double> _stage;
+    private readonly LatencyBreakdown _breakdown = new();
+
+    public LatencyBreakdownTests()
+    {
+        _stage = _meter.CreateHistogram<double>("popsteer.scorer.stage.duration");
+        _breakdown.StartRecording();
+    }
+
     [Fact]
     public void The_stage_shares_cover_the_span_the_Scorer_worked_not_the_idle_time_after_its_last_batch()
     {
-        using var meter = new Meter(ScorerMetrics.MeterName);
-        var stage = meter.CreateHistogram<double>("popsteer.scorer.stage.duration");
-        using var breakdown = new LatencyBreakdown();
-        breakdown.StartRecording();
-
         // One model call that took the whole span so far, then a drained stream: the demo waits for quiet seconds
         // before it writes the summary.
-        var busy = Stopwatch.StartNew();
-        while (busy.ElapsedMilliseconds < 200) Thread.SpinWait(1_000);
-        stage.Record(busy.Elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("stage", "score"));
+        Record("score", BusyForMilliseconds(200));
         Thread.Sleep(600);
 
-        var described = breakdown.Describe();
-        var share = ScoreShare().Match(described);
-        Assert.True(share.Success, described);
         // Against the time until the summary the call would read as about a quarter of it.
-        Assert.InRange(int.Parse(share.Groups[1].Value, CultureInfo.InvariantCulture), 90, 100);
+        Assert.InRange(Share(ScoreShare()), 90, 100);
     }
 
     [Fact]
     public void Publishing_runs_beside_the_loop_so_it_is_not_taken_from_the_rest()
     {
-        using var meter = new Meter(ScorerMetrics.MeterName);
-        var stage = meter.CreateHistogram<double>("popsteer.scorer.stage.duration");
-        using var breakdown = new LatencyBreakdown();
-        breakdown.StartRecording();
-
         // The model call takes the span; the delivery reports of the batch before it came in meanwhile.
-        var busy = Stopwatch.StartNew();
-        while (busy.ElapsedMilliseconds < 200) Thread.SpinWait(1_000);
-        stage.Record(150, new KeyValuePair<string, object?>("stage", "publish"));
-        stage.Record(busy.Elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("stage", "score"));
+        double busy = BusyForMilliseconds(200);
+        Record("publish", 150);
+        Record("score", busy);
 
-        var described = breakdown.Describe();
-        Assert.Contains("publish (beside the loop) ", described);
-        var rest = Rest().Match(described);
-        Assert.True(rest.Success, described);
-        Assert.InRange(int.Parse(rest.Groups[1].Value, CultureInfo.InvariantCulture), 0, 10);
+        Assert.Contains("publish (beside the loop) ", _breakdown.Describe());
+        Assert.InRange(Share(Rest()), 0, 10);
     }
+
+    private void Record(string stage, double ms) => _stage.Record(ms, new KeyValuePair<string, object?>("stage", stage));
+
+    private static double BusyForMilliseconds(int ms)
+    {
+        var busy = Stopwatch.StartNew();
+        while (busy.ElapsedMilliseconds < ms) Thread.SpinWait(1_000);
+        return busy.Elapsed.TotalMilliseconds;
+    }
+
+    private int Share(Regex pattern)
+    {
+        var described = _breakdown.Describe();
+        var match = pattern.Match(described);
+        Assert.True(match.Success, described);
+        return int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    [GeneratedRegex(@"Scorer stages' time: .*?score (\d+)%")]
+    private static partial Regex ScoreShare();
 
     [GeneratedRegex(@"the rest \(idle, loop\) (\d+)%")]
     private static partial Regex Rest();
 
-    [GeneratedRegex(@"Scorer stages' time: .*?score (\d+)%")]
-    private static partial Regex ScoreShare();
+    public void Dispose()
+    {
+        _breakdown.Dispose();
+        _meter.Dispose();
+    }
 }
