@@ -98,7 +98,7 @@ internal sealed class LatencyBreakdown : IDisposable
     /// The Scorer's time in each stage since the warm-up as a share of the wall time until its last stage ended; the
     /// remainder is waiting for a first signal, the dead-letter path and the loop itself. What bounds the maximum rate
     /// when the loop is never idle. The span ends at the Scorer's last stage, not when the summary is written: a flood
-    /// is drained seconds before the demo stops (it waits for 3 quiet seconds), and that idle tail read as 30-40% of
+    /// is drained seconds before the demo stops (it waits for 3 quiet seconds), and that idle tail read as 30-43% of
     /// "the rest" before. Publish (from the hand-off to the last delivery report) runs beside the loop while the next
     /// batch is handled (Scoring:BatchesInFlight), so it is shown but not taken from the remainder. Read and score run
     /// beside the loop too when batches are scored on pool threads (Scoring:ConcurrentBatches): then the loop's
