@@ -7,7 +7,8 @@
 #   4. the same replay paced at 25%, 50% and 100% of that maximum, each with its latency p50/p99 and where it goes;
 #   5. the services as separate processes with one and with two Scorer processes in one consumer group;
 #   6. the yardstick again.
-# Environment: THREADS (torch threads, default 2), SHARES (default "25 50 100"), DATA (the demo's generated data, default
+# Environment: THREADS (torch threads, default 2), SHARES (default "25 50 100"), FLOODS (floods whose median recs/s is the
+# maximum, default 3), DATA (the demo's generated data, default
 # "--users 3000 --interactions 200000": 121,181 held-out events, so a paced run lasts its full 45 s instead of running
 # out of events before the steady window). Extra arguments go to every `popsteer demo`.
 set -euo pipefail
@@ -28,17 +29,28 @@ dotnet bench/PopSteer.StreamBench/bin/Release/net10.0/linux-x64/PopSteer.StreamB
 # not the schedule, the Retrainer or the demo's own bookkeeping.
 demo() { dotnet "$CLI" demo --holdout 0.6 --alpha-schedule "0:1.5" --no-drift --shadow-every 100 --plain --threads "$THREADS" "${DATA[@]}" "$@"; }
 echo "== the pipeline at full speed"
-# Shown as it runs and kept for the maximum (tee to a file: tee /dev/stderr would reopen, and truncate, a redirected log).
-full=$(mktemp)
-trap 'rm -f "$full"' EXIT
-demo --rate 0 "$@" | tee "$full"
-out=$(cat "$full")
 # The maximum is the flood's recommendations/s, not its events/s: a backlog scores each user once for all their
 # queued events, while a paced stream wants one recommendation per event, so recommendations/s is what bounds it.
-flood=$(grep -oE '= [0-9,]+ events/s' <<<"$out" | tail -1 | tr -dc '0-9')
-max=$(grep -oE '= [0-9,]+ recs/s' <<<"$out" | tail -1 | tr -dc '0-9')
-if [[ -z "$max" ]]; then echo "could not read the maximum rate from the demo's summary" >&2; exit 1; fi
-echo "== maximum: $max recommendations/s (the flood served $flood events/s, coalescing each user's queued events); paced runs at ${SHARES// /%, }% of $max events/s"
+# One flood is a noisy yardstick (how much a backlog coalesces depends on how fast the Scorer starts: 6,679-7,200
+# recs/s over five floods of the same code on 8 Dec), so FLOODS runs (default 3) are made and their median sets the
+# paced rates.
+FLOODS="${FLOODS:-3}"
+full=$(mktemp)
+trap 'rm -f "$full"' EXIT
+rates=()
+for ((run = 1; run <= FLOODS; run++)); do
+  # The first is shown as it runs (tee to a file: tee /dev/stderr would reopen, and truncate, a redirected log); the
+  # others by their summary line.
+  if ((run == 1)); then demo --rate 0 "$@" | tee "$full"; else demo --rate 0 "$@" >"$full"; fi
+  out=$(cat "$full")
+  flood=$(grep -oE '= [0-9,]+ events/s' <<<"$out" | tail -1 | tr -dc '0-9')
+  recs=$(grep -oE '= [0-9,]+ recs/s' <<<"$out" | tail -1 | tr -dc '0-9')
+  if [[ -z "$recs" ]]; then echo "could not read the maximum rate from the demo's summary" >&2; exit 1; fi
+  echo "-- flood $run of $FLOODS: $recs recommendations/s ($flood events/s served)"
+  rates+=("$recs")
+done
+max=$(printf '%s\n' "${rates[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+echo "== maximum: $max recommendations/s (the median of ${FLOODS} floods: ${rates[*]}; a flood coalesces each user's queued events); paced runs at ${SHARES// /%, }% of $max events/s"
 for share in $SHARES; do
   rate=$(( max * share / 100 ))
   echo "-- paced at ${share}% = $rate events/s"
