@@ -266,13 +266,14 @@ internal sealed class DemoRunner(DemoOptions options)
             if (replay.IsCompleted) statistics.EventsProduced(replay.Result.Sent);
             var ingestLag = await lag.LagAsync("popsteer-ingest", topics.Interactions);
             var scorerLag = await lag.LagAsync("popsteer-scorer", topics.UsersChanged);
-            if (gcUsed is null && replay.IsCompleted && ingestLag == 0 && scorerLag == 0)
+            bool drained = replay.IsCompleted && ingestLag == 0 && scorerLag == 0;
+            if (drained && gcUsed is null)
             {
                 cpuUsed = cpu?.Stop();
                 gcUsed = gc.Stop();
             }
             var quiet = Stopwatch.GetElapsedTime(Interlocked.Read(ref lastRecommendationTicks));
-            completed = replay.IsCompleted && ingestLag == 0 && scorerLag == 0 && quiet > TimeSpan.FromSeconds(3) && !story.Refitting;
+            completed = drained && quiet > TimeSpan.FromSeconds(3) && !story.Refitting;
             // Rates cover the interval since the previous line: every second live, every 5 s in plain mode.
             bool printing = options.Interactive || elapsed - lastLine >= TimeSpan.FromSeconds(5) || completed;
             if (!printing) return null;
