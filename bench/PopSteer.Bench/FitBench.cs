@@ -47,6 +47,7 @@ internal static class FitBench
                 MaxEpochs = a.Int("epochs", recipe.SasRec.MaxEpochs), Patience = a.Int("patience", recipe.SasRec.Patience),
                 MinEpochs = a.Int("min-epochs", recipe.SasRec.MinEpochs), WindowStride = a.Int("stride", recipe.SasRec.WindowStride),
                 WarmupEpochs = a.Double("warmup", recipe.SasRec.WarmupEpochs), CosineDecay = a.Flag("cosine") || recipe.SasRec.CosineDecay,
+                CooldownEpochs = a.Int("cooldown", recipe.SasRec.CooldownEpochs),
                 LearningRate = a.Double("lr", recipe.SasRec.LearningRate),
             },
             Sae = recipe.Sae with { MaxEpochs = a.Int("sae-epochs", recipe.Sae.MaxEpochs), Patience = a.Int("sae-patience", recipe.Sae.Patience) },

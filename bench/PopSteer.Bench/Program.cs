@@ -7,7 +7,7 @@ using PopSteer.Bench;
 //   peak                                          the machine's sgemm GFLOP/s now, at --threads
 //   fit --data PATH [--out DIR] [--epochs E] ...  runs PopSteerFitter, reports stage times and test metrics vs MostPop
 //   synthetic --users U --items I --interactions N [--epochs E]  generates data, then as fit
-//         (fit and synthetic also take --min-epochs, --patience, --warmup W, --cosine, --lr for SASRec's schedule)
+//         (fit and synthetic also take --min-epochs, --patience, --warmup W, --cooldown C, --cosine, --lr for SASRec's schedule)
 //   train-profile [--users U --items I --interactions N | --data PATH] [--epochs E] [--sae-epochs S] [--sae-batch B]  where a training
 //         epoch's time goes (SASRec and SAE), beside the same-run sgemm peak; the per-epoch lines are learning curves;
 //         --sae-inputs FILE caches the SAE's inputs (a later run skips SASRec), --autograd-sae times the autograd SAE step

@@ -14,7 +14,7 @@ namespace PopSteer.Bench;
 /// lines (loss, validation NDCG@10 / FVU) double as learning curves.
 /// <code>
 /// train-profile [--data PATH | --users 6000 --items 3400 --interactions 1000000 --repeat 0] [--epochs 1] [--sae-epochs 2] [--sae-batch B]
-///               [--min-epochs 0] [--patience 10] [--warmup 0] [--cosine] [--lr 3e-3] [--batch 2048] [--sae-stride 1] [--no-sae] [--threads T]
+///               [--min-epochs 0] [--patience 10] [--warmup 0] [--cooldown 0] [--cosine] [--lr 3e-3] [--batch 2048] [--sae-stride 1] [--no-sae] [--threads T]
 ///               [--sae-inputs PATH] [--autograd-sae]
 /// </code>
 /// </summary>
@@ -59,7 +59,7 @@ internal static class TrainProfileBench
         var sasOptions = fit.SasRec with
         {
             MaxEpochs = a.Int("epochs", 1), MinEpochs = a.Int("min-epochs", 0), Patience = a.Int("patience", 10),
-            WarmupEpochs = a.Double("warmup", 0), CosineDecay = a.Flag("cosine"), Seed = a.Int("seed", 42), WindowStride = stride,
+            WarmupEpochs = a.Double("warmup", 0), CosineDecay = a.Flag("cosine"), CooldownEpochs = a.Int("cooldown", 0), Seed = a.Int("seed", 42), WindowStride = stride,
             LearningRate = a.Double("lr", fit.SasRec.LearningRate), BatchSize = a.Int("batch", fit.SasRec.BatchSize),
         };
         var sasProfile = new TrainingProfile();

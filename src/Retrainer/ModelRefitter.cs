@@ -92,6 +92,9 @@ public sealed class ModelRefitter(IOptions<RetrainerOptions> options, ILogger<Mo
                 LearningRate = _options.SasRecLearningRate,
                 MaxEpochs = _options.SasRecEpochs,
                 Patience = Math.Min(2, _options.SasRecEpochs),
+                // A fine-tune from serving weights at its own small rate, as measured: no warm-up, no cool-down.
+                WarmupEpochs = 0,
+                CooldownEpochs = 0,
                 Seed = _options.Seed,
             };
             sasRecResult = IncrementalSasRecTrainer.FineTune(grown, split, tuning, _options.SasRecTimeBudget, device, cancellationToken: cancellationToken);

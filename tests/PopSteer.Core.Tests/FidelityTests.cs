@@ -48,19 +48,25 @@ public sealed class FidelityTests : IDisposable
     {
         // The shape seen on repeat-heavy data: high at epoch 1 (the tied table repeats the last item), a dip, then a slow climb.
         double[] curve = [0.58, 0.50, 0.51, 0.52, .. Enumerable.Range(5, 60).Select(e => 0.52 + 0.11 * (1 - Math.Exp(-(e - 4) / 15.0)))];
-        static int Kept(SasRecTrainingOptions o, double[] curve)
+        // The trainer's decisions, replayed on the curve (the cool-down's lower rate is not modelled: only when it starts).
+        static (int Kept, int Cooldown) Replay(SasRecTrainingOptions o, double[] curve)
         {
-            int best = 0;
+            int best = 0, cooldown = 0;
+            int? end = null;
             for (int epoch = 1; epoch <= curve.Length; epoch++)
             {
                 if (best == 0 || curve[epoch - 1] > curve[best - 1]) best = epoch;
-                if (o.StopsAfter(epoch, best)) break;
+                if (end is null && o.CoolsDownAfter(epoch, best)) (cooldown, end) = (epoch, Math.Min(o.MaxEpochs, epoch + o.CooldownEpochs));
+                if (end is int last ? epoch >= last : o.StopsAfter(epoch, best)) break;
             }
-            return best;
+            return (best, cooldown);
         }
-        Assert.Equal(1, Kept(new SasRecTrainingOptions { MinEpochs = 0 }, curve)); // the old rule: patience 10 alone
-        int kept = Kept(new SasRecTrainingOptions(), curve);
+        var old = new SasRecTrainingOptions { MinEpochs = 0, MaxEpochs = 200, CooldownEpochs = 0, WarmupEpochs = 0 };
+        Assert.Equal(1, Replay(old, curve).Kept); // the old rule: patience 10 alone
+        Assert.Equal(11, Replay(old with { CooldownEpochs = 10 }, curve).Cooldown); // a cool-down on patience alone starts in the dip
+        var (kept, cooldownStart) = Replay(new SasRecTrainingOptions(), curve);
         Assert.True(curve[kept - 1] > curve[0], $"kept epoch {kept} ({curve[kept - 1]:F3}) is no better than epoch 1");
+        Assert.Equal(30, cooldownStart); // the floor holds the constant rate past the dip
     }
 
     [Fact]

@@ -29,14 +29,15 @@ internal static class FitCommand
         var output = new Option<string>("--out", "--model") { Description = "Model directory to write (created if missing).", Required = true };
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
-        var epochs = new Option<int?>("--epochs") { Description = "Cap on SASRec epochs (default 200, early stopping on validation NDCG@10)." };
+        var epochs = new Option<int?>("--epochs") { Description = $"SASRec's budget in epochs; the cool-down ends at it unless patience starts it sooner (default {new SasRecTrainingOptions().MaxEpochs}; the best validation NDCG@10 is kept)." };
         var saeEpochs = new Option<int?>("--sae-epochs") { Description = "SAE epochs: the length of its warm-up + cosine schedule (default 20; the best validation FVU is kept)." };
-        var patience = new Option<int?>("--patience") { Description = "SASRec early-stopping patience in epochs (default 10)." };
-        var minEpochs = new Option<int?>("--min-epochs") { Description = $"SASRec never stops before this epoch (default {SasRecTrainingOptions.MinEpochsDefault})." };
+        var patience = new Option<int?>("--patience") { Description = "Epochs without a better validation NDCG@10 after which SASRec's cool-down starts, or training stops with --cooldown 0 (default 10)." };
+        var minEpochs = new Option<int?>("--min-epochs") { Description = $"Patience never ends SASRec's constant rate before this epoch (default {SasRecTrainingOptions.MinEpochsDefault})." };
+        var cooldown = new Option<int?>("--cooldown") { Description = $"SASRec's cool-down in epochs: the rate falls along a half cosine to 0, then training ends (default {new SasRecTrainingOptions().CooldownEpochs}; 0 = a constant rate until patience or --epochs)." };
         var stride = new Option<int?>("--stride") { Description = "Training window stride (1 = exact RecBole contexts; default: see docs/core.md)." };
         var lr = new Option<double?>("--lr") { Description = "SASRec learning rate (default 3e-3; METHOD.md: 1e-3)." };
-        var warmup = new Option<double?>("--warmup") { Description = "SASRec linear learning-rate warm-up in epochs (default 0)." };
-        var cosine = new Option<bool?>("--cosine") { Description = "Decay SASRec's learning rate along a cosine to 0 at --epochs (default false: constant). The fast schedule is --epochs 30 --min-epochs 30 --warmup 1 --cosine (docs/core.md)." };
+        var warmup = new Option<double?>("--warmup") { Description = $"SASRec linear learning-rate warm-up in epochs (default {new SasRecTrainingOptions().WarmupEpochs})." };
+        var cosine = new Option<bool?>("--cosine") { Description = "Decay SASRec's learning rate along a cosine to 0 at --epochs from the warm-up's end, in place of the cool-down (default false). The fast schedule is --epochs 30 --min-epochs 30 --cosine (docs/core.md)." };
         var saeLr = new Option<double?>("--sae-lr") { Description = "SAE peak learning rate (default 3e-3; METHOD.md: 1e-3)." };
         var saeBatch = new Option<int?>("--sae-batch") { Description = "SAE batch size (default 64; METHOD.md: 2048)." };
         var saeWarmup = new Option<double?>("--sae-warmup") { Description = "SAE linear warm-up in epochs (default 1)." };
@@ -48,7 +49,7 @@ internal static class FitCommand
         var prefixes = new Option<int>("--prefixes") { Description = "Real training prefixes sampled for the synthetic head/tail users.", DefaultValueFactory = _ => 100_000 };
         var synthetic = new Option<SyntheticUserMode>("--synthetic-users") { Description = "NearestByEmbedding (the 2026 variant, default) or Sample (2025).", DefaultValueFactory = _ => new FitOptions().SyntheticUsers };
 
-        var command = new Command(name, description) { data, format, kCore, output, seed, device, epochs, saeEpochs, patience, minEpochs, stride, lr, warmup, cosine, saeLr, saeBatch, saeWarmup, saeBiasFromMean, saeUnitNorm, saeNormalise, share, prefixes, synthetic, curvePlot };
+        var command = new Command(name, description) { data, format, kCore, output, seed, device, epochs, saeEpochs, patience, minEpochs, cooldown, stride, lr, warmup, cosine, saeLr, saeBatch, saeWarmup, saeBiasFromMean, saeUnitNorm, saeNormalise, share, prefixes, synthetic, curvePlot };
         command.SetAction((r, ct) =>
         {
             var directory = r.GetRequiredValue(output);
@@ -66,6 +67,7 @@ internal static class FitCommand
                     LearningRate = r.GetValue(lr) ?? defaults.SasRec.LearningRate,
                     WarmupEpochs = r.GetValue(warmup) ?? defaults.SasRec.WarmupEpochs,
                     CosineDecay = r.GetValue(cosine) ?? defaults.SasRec.CosineDecay,
+                    CooldownEpochs = r.GetValue(cooldown) ?? defaults.SasRec.CooldownEpochs,
                 },
                 Sae = defaults.Sae with
                 {

@@ -199,6 +199,7 @@ public static class PopSteerFitter
         ["sasrec.window_stride"] = o.WindowStride.ToString(CultureInfo.InvariantCulture),
         ["sasrec.warmup_epochs"] = o.SasRec.WarmupEpochs.ToString(CultureInfo.InvariantCulture),
         ["sasrec.cosine_decay"] = o.SasRec.CosineDecay ? "true" : "false",
+        ["sasrec.cooldown_epochs"] = o.SasRec.CooldownEpochs.ToString(CultureInfo.InvariantCulture),
         ["sasrec.loss"] = "full softmax cross-entropy, every scored window position",
         ["sae.lr"] = o.Sae.LearningRate.ToString(CultureInfo.InvariantCulture),
         ["sae.batch"] = o.Sae.BatchSize.ToString(CultureInfo.InvariantCulture),

@@ -26,8 +26,12 @@ public static class SasRecTrainer
         using var optimizer = optim.Adam(model.parameters(), options.LearningRate);
         var rng = new Random(options.Seed);
         long stepsPerEpoch = Math.Max(1, (windows.Targets + options.BatchSize - 1) / options.BatchSize);
+        // With a cool-down the decay is planned for the budget's last epochs and moved earlier if patience runs out.
         var schedule = new LearningRateSchedule(options.LearningRate, (long)Math.Round(options.WarmupEpochs * stepsPerEpoch),
-            options.MaxEpochs * stepsPerEpoch, options.CosineDecay);
+            options.MaxEpochs * stepsPerEpoch, options.CosineDecay || options.HasCooldown) { DecayStartStep = options.CooldownStartEpoch * stepsPerEpoch };
+        bool scheduled = options.WarmupEpochs > 0 || options.CosineDecay || options.HasCooldown;
+        // The epoch the cool-down ends at, once it has started (at once when the budget is no longer than the cool-down).
+        int? cooldownEnd = options.HasCooldown && options.CooldownStartEpoch == 0 ? options.MaxEpochs : null;
         long step = 0;
         double lr = options.LearningRate;
         var order = Enumerable.Range(0, windows.Items.Count).ToArray();
@@ -44,6 +48,7 @@ public static class SasRecTrainer
             while (epoch < options.MaxEpochs)
             {
                 var epochStart = clock.Elapsed;
+                long epochFirstStep = step;
                 model.train();
                 rng.Shuffle(order);
                 double lossSum = 0;
@@ -56,7 +61,7 @@ public static class SasRecTrainer
                     int first = next;
                     long batchTargets = 0;
                     while (next < order.Length && batchTargets < options.BatchSize) batchTargets += windows.Items[order[next++]].ScoredTargets;
-                    if (options.WarmupEpochs > 0 || options.CosineDecay) lr = schedule.Apply(optimizer, step);
+                    if (scheduled) lr = schedule.Apply(optimizer, step);
                     step++;
                     lossSum += Step(model, optimizer, split.TrainSequences, windows, order.AsSpan(first, next - first), device, profile) * batchTargets;
                     lossTargets += batchTargets;
@@ -77,17 +82,26 @@ public static class SasRecTrainer
                     best = Snapshot(model);
                 }
                 else sinceBest++;
+                if (cooldownEnd is null && options.CoolsDownAfter(epoch, bestEpoch))
+                {
+                    cooldownEnd = Math.Min(options.MaxEpochs, epoch + options.CooldownEpochs);
+                    // From here to the cool-down's last step, counted in this epoch's steps (windows pack unevenly).
+                    schedule = schedule with { DecayStartStep = step, TotalSteps = step + (cooldownEnd.Value - epoch) * (step - epochFirstStep) };
+                }
                 var elapsed = clock.Elapsed;
-                // The earliest stop: patience running out with no further gain, but never before MinEpochs.
-                int left = Math.Min(options.MaxEpochs - epoch, Math.Max(options.Patience - sinceBest, options.MinEpochs - epoch));
+                // The earliest end: the cool-down's last epoch once it runs; before it, patience running out with no
+                // further gain (never before MinEpochs), then the cool-down if there is one.
+                int untilPatience = Math.Max(options.Patience - sinceBest, options.MinEpochs - epoch);
+                int left = cooldownEnd is int end ? end - epoch
+                    : Math.Min(options.MaxEpochs - epoch, untilPatience + (options.HasCooldown ? options.CooldownEpochs : 0));
                 var report = new TrainingProgress("sasrec", epoch, options.MaxEpochs, lastLoss, "valid ndcg@10", ndcg, bestNdcg, improved, elapsed,
                     TimeSpan.FromSeconds((elapsed - epochStart).TotalSeconds * Math.Max(0, left)))
                 {
-                    LearningRate = lr, EpochTime = elapsed - epochStart, ValidationTime = elapsed - validationStart, EtaIsLowerBound = left < options.MaxEpochs - epoch,
+                    LearningRate = lr, EpochTime = elapsed - epochStart, ValidationTime = elapsed - validationStart, EtaIsLowerBound = cooldownEnd is null && left < options.MaxEpochs - epoch,
                 };
                 history.Add(report);
                 progress?.Report(report);
-                if (options.StopsAfter(epoch, bestEpoch)) break;
+                if (cooldownEnd is int last ? epoch >= last : options.StopsAfter(epoch, bestEpoch)) break;
             }
             if (best is not null) Restore(model, best);
         }
