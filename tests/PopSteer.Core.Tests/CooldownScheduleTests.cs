@@ -42,6 +42,15 @@ public sealed class CooldownScheduleTests
         Assert.Throws<ArgumentOutOfRangeException>(() => (o with { CooldownEpochs = -1 }).Validate());
     }
 
+    [Fact]
+    public void The_progress_line_shows_the_rate_so_a_watcher_sees_the_cool_down()
+    {
+        var line = new TrainingProgress("sasrec", 35, 40, 5.7, "valid ndcg@10", 0.25, 0.26, false, TimeSpan.FromMinutes(18), TimeSpan.FromMinutes(2))
+            { LearningRate = 0.0015 };
+        Assert.Contains("(best 0.2600) lr 1.5e-03 elapsed 00:18:00", line.ToString());
+        Assert.DoesNotContain(" lr ", (line with { LearningRate = double.NaN }).ToString());
+    }
+
     private static (SasRec Model, LeaveOneOutSplit Split) Tiny()
     {
         var rows = SyntheticDataGenerator.Generate(new SyntheticDataOptions(60, 30, 900, Seed: 5));

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace PopSteer.Core.Training;
 
 /// <summary>
@@ -28,6 +30,7 @@ public sealed record TrainingProgress(
     public override string ToString() => Stage == "analyze"
         // The analysis has no epochs or loss: it counts prefixes turned into synthetic head/tail users.
         ? $"analyze {Epoch:N0}/{MaxEpochs:N0} prefixes elapsed {Elapsed:hh\\:mm\\:ss}{(Eta is { } left ? $" eta {left:hh\\:mm\\:ss}" : "")}"
+        // The rate shows where a schedule is: warm-up, the constant rate, the cool-down.
         : $"{Stage} epoch {Epoch}/{MaxEpochs} loss {Loss:F4} {MetricName} {Metric:F4} (best {BestMetric:F4}{(Improved ? ", improved" : "")}) " +
-        $"elapsed {Elapsed:hh\\:mm\\:ss}{(Eta is { } eta ? $" eta {(EtaIsLowerBound ? ">=" : "")}{eta:hh\\:mm\\:ss}" : "")}";
+        $"{(double.IsNaN(LearningRate) ? "" : $"lr {LearningRate.ToString("0.0e+00", CultureInfo.InvariantCulture)} ")}elapsed {Elapsed:hh\\:mm\\:ss}{(Eta is { } eta ? $" eta {(EtaIsLowerBound ? ">=" : "")}{eta:hh\\:mm\\:ss}" : "")}";
 }
