@@ -19,8 +19,9 @@ public sealed record SasRecTrainingOptions
     public int MaxEpochs { get; init; } = 40;
     /// <summary>After this many epochs without a better validation NDCG@10: start the cool-down, or stop when there is none.</summary>
     public int Patience { get; init; } = 10;
-    /// <summary>Never stop before this epoch. An almost untrained SASRec with a tied item table repeats the last item, which on
-    /// repeat-heavy data scores high at epoch 1 and dips before it climbs; patience alone stops there (docs/core.md).</summary>
+    /// <summary>Patience never ends the constant rate (by the cool-down, or a stop without one) before this epoch; only a
+    /// budget shorter than MinEpochs + CooldownEpochs does. An almost untrained SASRec with a tied item table repeats the last
+    /// item, which on repeat-heavy data scores high at epoch 1 and dips before it climbs; patience alone stops there (docs/core.md).</summary>
     public int MinEpochs { get; init; } = MinEpochsDefault;
     public const int MinEpochsDefault = 30;
     /// <summary>Linear warm-up of the learning rate over this many epochs (0 = none).</summary>
