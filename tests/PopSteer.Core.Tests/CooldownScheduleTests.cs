@@ -79,6 +79,21 @@ public sealed class CooldownScheduleTests
     }
 
     [Fact]
+    public void The_cosine_schedule_still_decays_from_the_first_epoch_instead_of_cooling_down_at_the_end()
+    {
+        var (model, split) = Tiny();
+        using var _ = model;
+        var result = SasRecTrainer.Train(model, split, new SasRecTrainingOptions
+        {
+            BatchSize = 64, MaxEpochs = 4, MinEpochs = 4, CosineDecay = true, WarmupEpochs = 0, LearningRate = 2e-3,
+        });
+        var rates = result.History.Select(h => h.LearningRate).ToArray();
+        Assert.Equal(4, rates.Length);
+        Assert.True(rates[0] < 2e-3 && rates[1] < rates[0] && rates[2] < rates[1] && rates[3] < rates[2], string.Join(", ", rates));
+        Assert.True(rates[3] < 0.1 * 2e-3, $"the last epoch ends at {rates[3]:G3}");
+    }
+
+    [Fact]
     public void When_validation_stops_improving_the_cool_down_starts_and_training_ends_with_it()
     {
         // A rate too small to move float32 weights: validation NDCG is the same every epoch, so epoch 1 stays the best.

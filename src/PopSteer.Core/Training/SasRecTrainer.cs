@@ -26,9 +26,11 @@ public static class SasRecTrainer
         using var optimizer = optim.Adam(model.parameters(), options.LearningRate);
         var rng = new Random(options.Seed);
         long stepsPerEpoch = Math.Max(1, (windows.Targets + options.BatchSize - 1) / options.BatchSize);
-        // With a cool-down the decay is planned for the budget's last epochs and moved earlier if patience runs out.
+        // With a cool-down the decay is planned for the budget's last epochs and moved earlier if patience runs out;
+        // the cosine schedule decays from the warm-up's end (DecayStartStep 0).
         var schedule = new LearningRateSchedule(options.LearningRate, (long)Math.Round(options.WarmupEpochs * stepsPerEpoch),
-            options.MaxEpochs * stepsPerEpoch, options.CosineDecay || options.HasCooldown) { DecayStartStep = options.CooldownStartEpoch * stepsPerEpoch };
+            options.MaxEpochs * stepsPerEpoch, options.CosineDecay || options.HasCooldown)
+            { DecayStartStep = options.HasCooldown ? options.CooldownStartEpoch * stepsPerEpoch : 0 };
         bool scheduled = options.WarmupEpochs > 0 || options.CosineDecay || options.HasCooldown;
         // The epoch the cool-down ends at, once it has started (at once when the budget is no longer than the cool-down).
         int? cooldownEnd = options.HasCooldown && options.CooldownStartEpoch == 0 ? options.MaxEpochs : null;
